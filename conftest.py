@@ -1,0 +1,109 @@
+"""Shared fixtures: a real DynamoDB Local over HTTP for the session, a fresh table per
+test built from the one table definition, users from a factory, and a DynamoDB request
+counter built on botocore's event hooks."""
+
+import collections
+import itertools
+import os
+import uuid
+
+import pytest
+
+from devtools import dynamodb_local
+from messaging.dynamo import MessagingTable
+from messaging.dynamo.client import get_client, reset_clients
+
+_handles = itertools.count(1)
+
+
+@pytest.fixture(scope="session")
+def dynamodb_endpoint(tmp_path_factory):
+    """DynamoDB Local on a free loopback port, in memory, for the whole test session."""
+    port = dynamodb_local.free_port()
+    log = (tmp_path_factory.mktemp("dynamodb") / "engine.log").open("w")
+    process = dynamodb_local.start(port=port, log=log)
+    endpoint = f"http://{dynamodb_local.HOST}:{port}"
+    saved = {name: os.environ.get(name) for name in _AWS_ENV}
+    os.environ.update(
+        {
+            "AWS_ENDPOINT_URL_DYNAMODB": endpoint,
+            "AWS_ENDPOINT_URL_DYNAMODBSTREAMS": endpoint,
+            "AWS_ACCESS_KEY_ID": "local",
+            "AWS_SECRET_ACCESS_KEY": "local",
+            "AWS_DEFAULT_REGION": "us-east-1",
+        }
+    )
+    os.environ.pop("AWS_SESSION_TOKEN", None)
+    os.environ.pop("AWS_PROFILE", None)
+    reset_clients()
+    yield endpoint
+    dynamodb_local.stop(process)
+    log.close()
+    for name, value in saved.items():
+        if value is None:
+            os.environ.pop(name, None)
+        else:
+            os.environ[name] = value
+    reset_clients()
+
+
+_AWS_ENV = (
+    "AWS_ENDPOINT_URL_DYNAMODB",
+    "AWS_ENDPOINT_URL_DYNAMODBSTREAMS",
+    "AWS_ACCESS_KEY_ID",
+    "AWS_SECRET_ACCESS_KEY",
+    "AWS_DEFAULT_REGION",
+    "AWS_SESSION_TOKEN",
+    "AWS_PROFILE",
+)
+
+
+@pytest.fixture
+def messaging_table(dynamodb_endpoint, settings):
+    """A new, empty table (from schema.table_definition) for this test only."""
+    table = MessagingTable(f"test-messages-{uuid.uuid4().hex[:12]}")
+    table.create()
+    settings.MESSAGING_TABLE = table.name
+    yield table
+    table.drop()
+
+
+@pytest.fixture
+def user_factory(db):
+    from accounts.models import User
+
+    def make(handle: str | None = None, **extra) -> User:
+        handle = handle or f"user{next(_handles)}"
+        extra.setdefault("display_name", handle.title())
+        extra.setdefault("password", "correct-horse-battery")
+        return User.objects.create_user(handle, **extra)
+
+    return make
+
+
+class RequestCounter:
+    """Counts DynamoDB API calls by operation, as sent over the wire."""
+
+    def __init__(self):
+        self.calls: collections.Counter[str] = collections.Counter()
+
+    def __call__(self, model, **_):
+        self.calls[model.name] += 1
+
+    def reset(self) -> None:
+        self.calls.clear()
+
+    def __eq__(self, other):
+        return dict(self.calls) == other
+
+    def __repr__(self):
+        return repr(dict(self.calls))
+
+
+@pytest.fixture
+def dynamodb_requests(dynamodb_endpoint):
+    counter = RequestCounter()
+    events = get_client().meta.events
+    events.register("before-call.dynamodb", counter)
+    yield counter
+    events.unregister("before-call.dynamodb", counter)

@@ -1,0 +1,60 @@
+"""One lazily built boto3 DynamoDB client per process.
+
+Endpoints come from botocore itself (`AWS_ENDPOINT_URL_DYNAMODB`,
+`AWS_ENDPOINT_URL_DYNAMODBSTREAMS`), so the same code talks to DynamoDB Local, moto or AWS.
+This module imports nothing from Django: the Lambda uses it too.
+"""
+
+import os
+import threading
+
+import boto3
+from botocore.config import Config
+
+_lock = threading.Lock()
+_clients: dict[str, object] = {}
+
+
+def _config() -> Config:
+    # Standard retries back off on throttling and transient 5xx; the timeouts keep a
+    # dead endpoint from hanging a web request for botocore's default 60 s.
+    return Config(
+        retries={"mode": "standard", "max_attempts": 4},
+        connect_timeout=float(os.environ.get("DYNAMODB_CONNECT_TIMEOUT", "2")),
+        read_timeout=float(os.environ.get("DYNAMODB_READ_TIMEOUT", "5")),
+        max_pool_connections=int(os.environ.get("DYNAMODB_MAX_POOL_CONNECTIONS", "25")),
+    )
+
+
+def _region() -> str:
+    return os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION") or "us-east-1"
+
+
+def _build(service: str):
+    with _lock:
+        if service not in _clients:
+            session = boto3.session.Session()
+            _clients[service] = session.client(service, region_name=_region(), config=_config())
+        return _clients[service]
+
+
+def get_client():
+    """The process's DynamoDB client."""
+    return _clients.get("dynamodb") or _build("dynamodb")
+
+
+def get_streams_client():
+    """The process's DynamoDB Streams client."""
+    return _clients.get("dynamodbstreams") or _build("dynamodbstreams")
+
+
+def reset_clients() -> None:
+    """Forget the clients, so the next call picks up a changed endpoint (tests, workers)."""
+    with _lock:
+        _clients.clear()
+
+
+def endpoint_description() -> str:
+    """Where requests go, for error messages an operator can act on."""
+    endpoint = os.environ.get("AWS_ENDPOINT_URL_DYNAMODB") or os.environ.get("AWS_ENDPOINT_URL")
+    return endpoint or f"AWS ({_region()})"

@@ -1,0 +1,163 @@
+"""Reads. Each function states its DynamoDB and SQL cost in its docstring."""
+
+import uuid
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+
+from messaging.cursors import cursor_decode, cursor_encode
+from messaging.dynamo import InboxRow, Message
+from messaging.dynamo.keys import MalformedKey
+from messaging.errors import Invalid, InvalidCursor, NotFound
+from messaging.store import messaging_table
+from messaging.types import ChatMessage, Conversation, ConversationDetail, CursorPage, Person
+
+User = get_user_model()
+
+INBOX_CURSOR = "inbox"
+MESSAGES_CURSOR = "messages"
+
+
+def page_size_clean(page_size: int | None) -> int:
+    if page_size is None:
+        return settings.MESSAGING_PAGE_SIZE
+    if not 1 <= page_size <= settings.MESSAGING_MAX_PAGE_SIZE:
+        raise Invalid(
+            "page_size", f"page_size must be between 1 and {settings.MESSAGING_MAX_PAGE_SIZE}."
+        )
+    return page_size
+
+
+def uuid_clean(value: uuid.UUID | str, *, field: str = "message_group_uuid") -> uuid.UUID:
+    if isinstance(value, uuid.UUID):
+        return value
+    try:
+        return uuid.UUID(str(value))
+    except ValueError as exc:
+        raise Invalid(field, "Must be a valid UUID.") from exc
+
+
+def person_from_user(user) -> Person:
+    return Person(
+        uuid=user.uuid,
+        handle=user.handle,
+        display_name=user.display_name,
+        avatar_url=user.avatar.url if user.avatar else None,
+    )
+
+
+def people_by_uuid(*, uuids: set[uuid.UUID], known: tuple = ()) -> dict[uuid.UUID, Person]:
+    """Current names and avatars for these users: one SQL query, none if all are known.
+
+    Names are resolved at read time rather than copied into DynamoDB, so a display-name
+    or avatar change shows everywhere at once without rewriting anyone's inbox.
+    """
+    people = {user.uuid: person_from_user(user) for user in known}
+    missing = uuids - people.keys()
+    if missing:
+        for user in User.objects.filter(uuid__in=missing).only(
+            "uuid", "handle", "display_name", "avatar"
+        ):
+            people[user.uuid] = person_from_user(user)
+    return people
+
+
+def conversation_from_row(row: InboxRow, people: dict[uuid.UUID, Person]) -> Conversation:
+    other = people.get(row.other.uuid) or Person(
+        uuid=row.other.uuid, handle=row.other.handle, display_name=row.other.display_name
+    )
+    return Conversation(
+        group_uuid=row.group_uuid,
+        other=other,
+        last_message=row.last_message_body,
+        last_message_at=row.last_message_at,
+        last_sender_uuid=row.last_sender_uuid,
+        unread_count=row.unread_count,
+        last_message_sk=row.last_message_sk,
+        unread_message_sks=row.unread_message_sks,
+        last_read_sk=row.last_read_sk,
+    )
+
+
+def chat_message_from_record(message: Message, people: dict[uuid.UUID, Person]) -> ChatMessage:
+    sender = people.get(message.sender_uuid) or Person(
+        uuid=message.sender_uuid, handle="deleted", display_name="Deleted user"
+    )
+    return ChatMessage(
+        uuid=message.uuid,
+        group_uuid=message.group_uuid,
+        sender=sender,
+        body=message.body,
+        created_at=message.created_at,
+        sk=message.sk,
+    )
+
+
+def inbox_list(
+    *, user, cursor: str | None = None, page_size: int | None = None
+) -> CursorPage[Conversation]:
+    """The user's conversations, newest first. 1 DynamoDB Query, at most 1 SQL query."""
+    limit = page_size_clean(page_size)
+    position = cursor_decode(kind=INBOX_CURSOR, cursor=cursor)
+    try:
+        page = messaging_table().inbox_page(user_uuid=user.uuid, position=position, limit=limit)
+    except MalformedKey as exc:
+        raise InvalidCursor() from exc
+    people = people_by_uuid(uuids={row.other.uuid for row in page.items})
+    return CursorPage(
+        items=[conversation_from_row(row, people) for row in page.items],
+        next_cursor=cursor_encode(kind=INBOX_CURSOR, position=page.next_position),
+    )
+
+
+def conversation_get(*, user, group_uuid: uuid.UUID | str) -> InboxRow:
+    """The caller's own inbox row for the group: 1 strongly consistent GetItem.
+
+    Membership is this read: a non-member, like a missing group, gets NotFound.
+    """
+    group_uuid = uuid_clean(group_uuid)
+    row = messaging_table().inbox_row_get(user_uuid=user.uuid, group_uuid=group_uuid)
+    if row is None:
+        raise NotFound("No such conversation.")
+    return row
+
+
+def conversation_detail(
+    *, user, group_uuid: uuid.UUID | str, cursor: str | None = None, page_size: int | None = None
+) -> ConversationDetail:
+    """A conversation and one page of its messages (newest page first, each page in time
+    order). 1 GetItem (membership) + 1 Query; at most 1 SQL query."""
+    limit = page_size_clean(page_size)
+    position = cursor_decode(kind=MESSAGES_CURSOR, cursor=cursor)
+    row = conversation_get(user=user, group_uuid=group_uuid)
+    try:
+        page = messaging_table().message_page(
+            group_uuid=row.group_uuid, position=position, limit=limit
+        )
+    except MalformedKey as exc:
+        raise InvalidCursor() from exc
+    people = people_by_uuid(uuids={row.other.uuid}, known=(user,))
+    return ConversationDetail(
+        conversation=conversation_from_row(row, people),
+        messages=CursorPage(
+            items=[chat_message_from_record(message, people) for message in page.items],
+            next_cursor=cursor_encode(kind=MESSAGES_CURSOR, position=page.next_position),
+        ),
+    )
+
+
+def message_list(
+    *, user, group_uuid: uuid.UUID | str, cursor: str | None = None, page_size: int | None = None
+) -> CursorPage[ChatMessage]:
+    return conversation_detail(
+        user=user, group_uuid=group_uuid, cursor=cursor, page_size=page_size
+    ).messages
+
+
+def user_get_by_handle(*, handle: str):
+    """The active user with this handle (case-insensitive, leading @ allowed)."""
+    handle = (handle or "").strip().removeprefix("@")
+    user = User.objects.filter(handle__iexact=handle, is_active=True).first() if handle else None
+    if user is None:
+        raise NotFound(f"No user @{handle}." if handle else "No such user.")
+    return user
