@@ -8,6 +8,7 @@ import random
 import time
 import uuid
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from functools import wraps
 
@@ -157,6 +158,30 @@ def idempotency_from_item(item: dict) -> IdempotencyRecord:
         message=message_from_item(item),
         expires_at=int(item[schema.TTL_ATTRIBUTE]["N"]),
     )
+
+
+def preview(text: str, width: int = 48) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= width else text[: width - 1] + "…"
+
+
+def item_summary(item: dict) -> dict[str, str]:
+    """One readable row for any item in the table (ddb_scan)."""
+    pk, sk = item["pk"]["S"], item["sk"]["S"]
+    kind = keys.item_type(pk)
+    if kind == "message":
+        detail = f"from {item['sender_uuid']['S'][:8]}: {preview(item['body']['S'])}"
+    elif kind == "inbox row":
+        row = inbox_row_from_item(item)
+        detail = (
+            f"with @{row.other.handle}, unread {row.unread_count},"
+            f" last: {preview(row.last_message_body)}"
+        )
+    elif kind == "idempotency":
+        detail = f"message {item['message_uuid']['S']}"
+    else:
+        detail = ", ".join(sorted(item))
+    return {"type": kind, "pk": pk, "sk": sk, "detail": detail}
 
 
 # Moves an inbox row forward to a newer message, and never backward: the condition turns
@@ -312,6 +337,35 @@ class MessagingTable:
         return inbox_row_from_item(item) if item else None
 
     @_gateway_errors
+    def inbox_unread_count(self, *, user_uuid: uuid.UUID) -> int:
+        """Access pattern: how many of a member's conversations have unread messages (the
+        navigation badge).
+
+        Query on the table (pk = GRP#<user>, sk begins with GRP#), Select=COUNT, keeping
+        rows that still hold an unread set (DynamoDB drops a set attribute when the last
+        element is deleted). Strongly consistent, so a conversation just read stops
+        counting at once. One request per MB of inbox rows.
+        """
+        request = {
+            "TableName": self.name,
+            "KeyConditionExpression": "pk = :pk AND begins_with(sk, :inbox)",
+            "FilterExpression": "attribute_exists(unread_message_sks)",
+            "ExpressionAttributeValues": {
+                ":pk": _s(keys.inbox_pk(user_uuid)),
+                ":inbox": _s(keys.INBOX_PREFIX),
+            },
+            "Select": "COUNT",
+            "ConsistentRead": True,
+        }
+        count = 0
+        while True:
+            response = self.client.query(**request)
+            count += response["Count"]
+            if "LastEvaluatedKey" not in response:
+                return count
+            request["ExclusiveStartKey"] = response["LastEvaluatedKey"]
+
+    @_gateway_errors
     def message_page(
         self, *, group_uuid: uuid.UUID, position: dict | None, limit: int
     ) -> Page[Message]:
@@ -363,14 +417,22 @@ class MessagingTable:
             return None
         return idempotency_from_item(item)
 
-    @_gateway_errors
     def scan(self, *, page_size: int = 100) -> Iterator[dict]:
         """Every item of the table, page by page (operators only: a Scan reads it all)."""
-        paginator = self.client.get_paginator("scan")
-        for page in paginator.paginate(
-            TableName=self.name, PaginationConfig={"PageSize": page_size}
-        ):
+        start_key = None
+        while True:
+            page = self._scan_page(start_key=start_key, page_size=page_size)
             yield from page["Items"]
+            start_key = page.get("LastEvaluatedKey")
+            if not start_key:
+                return
+
+    @_gateway_errors
+    def _scan_page(self, *, start_key: dict | None, page_size: int) -> dict:
+        request = {"TableName": self.name, "Limit": page_size}
+        if start_key:
+            request["ExclusiveStartKey"] = start_key
+        return self.client.scan(**request)
 
     # --- writes ------------------------------------------------------------------
 
@@ -546,6 +608,48 @@ class MessagingTable:
         return requests
 
     @_gateway_errors
+    def conversation_load(
+        self,
+        *,
+        first: Member,
+        second: Member,
+        messages: list[Message],
+        batch: bool = True,
+        workers: int = 4,
+    ) -> int | None:
+        """Bulk load of a whole conversation (seeding only): the messages, then both
+        inbox rows in one insert-only transaction. Returns the number of write requests,
+        or None when the pair's rows already exist (nothing is written).
+
+        `batch=False` writes one PutItem per message: the baseline the benchmark compares
+        BatchWriteItem against.
+        """
+        group_uuid = messages[-1].group_uuid
+        if self.inbox_row_get(user_uuid=first.uuid, group_uuid=group_uuid) is not None:
+            return None
+        items = [message_item(message) for message in messages]
+        if batch:
+            chunks = [items[start : start + 25] for start in range(0, len(items), 25)]
+            with ThreadPoolExecutor(max_workers=workers) as pool:
+                requests = sum(pool.map(self.batch_put, chunks))
+        else:
+            for item in items:
+                self.put_item(item)
+            requests = len(items)
+        last = messages[-1]
+        rows = []
+        for owner, other in ((first, second), (second, first)):
+            row = inbox_item(owner=owner, other=other, message=last, unread=False)
+            unread = _trailing_from(messages, other.uuid)
+            if unread:
+                row["unread_message_sks"] = {"SS": unread}
+            rows.append({"Put": self._insert(row)})
+        reasons = self._transact(rows)
+        if reasons is not None:
+            return None
+        return requests + 1
+
+    @_gateway_errors
     def put_item(self, item: dict) -> None:
         """One insert-only PutItem (the seeding baseline and single writes)."""
         self.client.put_item(**self._insert(item))
@@ -613,6 +717,16 @@ class MessagingTable:
                     return reasons
                 time.sleep(0.01 * 2**attempt * random.uniform(0.5, 1.5))
         raise StoreUnavailable("transaction kept conflicting with concurrent writes")
+
+
+def _trailing_from(messages: list[Message], sender_uuid: uuid.UUID) -> list[str]:
+    """Sort keys of the run of messages at the end of the list sent by `sender_uuid`."""
+    run = []
+    for message in reversed(messages):
+        if message.sender_uuid != sender_uuid:
+            break
+        run.append(message.sk)
+    return run
 
 
 def _codes(reasons: list[dict]) -> str:

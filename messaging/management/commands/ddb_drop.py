@@ -1,0 +1,27 @@
+from django.core.management.base import CommandError
+
+from messaging.dynamo.client import endpoint_description
+from messaging.management.base import DynamoCommand
+from messaging.store import messaging_table
+
+
+class Command(DynamoCommand):
+    help = (
+        "Delete the messaging table (MESSAGING_TABLE) and every conversation in it. Asks"
+        " for confirmation unless --yes is given."
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument("--yes", action="store_true", help="do not ask for confirmation")
+
+    def handle(self, *args, yes=False, **options):
+        table = messaging_table()
+        where = endpoint_description()
+        if not yes:
+            answer = input(f"Delete table {table.name} at {where} and all its data? [y/N] ")
+            if answer.strip().lower() not in {"y", "yes"}:
+                raise CommandError("aborted; nothing was deleted")
+        if table.drop():
+            self.stdout.write(self.style.SUCCESS(f"deleted table {table.name} at {where}"))
+        else:
+            self.stdout.write(f"table {table.name} does not exist at {where}; nothing to do")

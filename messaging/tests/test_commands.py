@@ -1,0 +1,166 @@
+import io
+from datetime import UTC, datetime
+
+import pytest
+from django.core.management import call_command
+from django.core.management.base import CommandError
+
+from accounts.models import User
+from devtools.dynamodb_local import free_port
+from messaging import selectors
+from messaging.dynamo import MessagingTable
+from messaging.dynamo.client import reset_clients
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def run(*args, stdin: str | None = None, monkeypatch=None) -> str:
+    out = io.StringIO()
+    if stdin is not None:
+        monkeypatch.setattr("builtins.input", lambda prompt="": stdin)
+    call_command(*args, stdout=out)
+    return out.getvalue()
+
+
+@pytest.fixture
+def fresh_table_name(dynamodb_endpoint, settings):
+    name = f"test-cmd-{datetime.now(UTC):%H%M%S%f}"
+    settings.MESSAGING_TABLE = name
+    yield name
+    MessagingTable(name).drop()
+
+
+def test_schema_load_creates_then_reports_existing_table(fresh_table_name):
+    assert f"created table {fresh_table_name}" in run("ddb_schema_load")
+    assert "already exists" in run("ddb_schema_load")
+    description = MessagingTable(fresh_table_name).describe()
+    assert description["StreamSpecification"]["StreamViewType"] == "NEW_IMAGE"
+    assert [i["IndexName"] for i in description["GlobalSecondaryIndexes"]] == [
+        "inbox-by-last-message"
+    ]
+
+
+def test_list_tables_marks_the_messaging_table(messaging_table):
+    output = run("ddb_list_tables")
+    assert f"{messaging_table.name}  <- MESSAGING_TABLE" in output
+
+
+def test_drop_asks_first_and_keeps_the_table_on_no(fresh_table_name, monkeypatch):
+    run("ddb_schema_load")
+    with pytest.raises(CommandError, match="aborted"):
+        run("ddb_drop", stdin="n", monkeypatch=monkeypatch)
+    assert fresh_table_name in MessagingTable(fresh_table_name).list_tables()
+
+    assert "deleted table" in run("ddb_drop", "--yes")
+    assert fresh_table_name not in MessagingTable(fresh_table_name).list_tables()
+
+
+def test_missing_table_gives_one_actionable_line(fresh_table_name):
+    with pytest.raises(CommandError) as error:
+        run("ddb_scan")
+    message = str(error.value)
+    assert f"table {fresh_table_name} not found at http://127.0.0.1:" in message
+    assert "run: python manage.py ddb_schema_load" in message
+    assert "\n" not in message
+
+
+def test_unreachable_endpoint_gives_one_actionable_line(dynamodb_endpoint, monkeypatch):
+    monkeypatch.setenv("AWS_ENDPOINT_URL_DYNAMODB", f"http://127.0.0.1:{free_port()}")
+    monkeypatch.setenv("DYNAMODB_CONNECT_TIMEOUT", "0.5")
+    reset_clients()
+    try:
+        with pytest.raises(CommandError, match="cannot reach DynamoDB at http://127.0.0.1:"):
+            run("ddb_list_tables")
+    finally:
+        monkeypatch.undo()
+        reset_clients()
+
+
+def test_seed_creates_demo_data_in_the_past_and_adds_nothing_twice(messaging_table):
+    first = run("ddb_seed")
+    second = run("ddb_seed")
+
+    assert "conversations created: 3" in first
+    assert "conversations created: 0, already there: 3; messages written: 0" in second
+    assert set(User.objects.values_list("handle", flat=True)) == {"andrewbrown", "bayko", "londo"}
+    items = list(messaging_table.scan())
+    messages = [i for i in items if i["pk"]["S"].startswith("MSG#")]
+    assert len(messages) == 133
+    now = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    assert all(m["created_at"]["S"] < now for m in messages)
+
+    andrew = User.objects.get(handle="andrewbrown")
+    inbox = selectors.inbox_list(user=andrew).items
+    assert [c.other.handle for c in inbox] == ["bayko", "londo"]
+    group = inbox[0].group_uuid
+    walked, cursor = 0, None
+    while True:
+        page = selectors.message_list(user=andrew, group_uuid=group, cursor=cursor)
+        walked += len(page.items)
+        if not (cursor := page.next_cursor):
+            break
+    assert walked == 120
+    years = {m["created_at"]["S"][:4] for m in messages if m["pk"]["S"] == f"MSG#{group}"}
+    assert len(years) == 2
+
+
+def test_seed_password_sets_demo_logins(messaging_table):
+    run("ddb_seed", "--password", "demo-pass-123")
+    assert User.objects.get(handle="bayko").check_password("demo-pass-123")
+
+
+def test_bulk_seed_uses_batch_writes(messaging_table, dynamodb_requests):
+    output = run("ddb_seed", "--messages", "60", "--between", "big_a", "big_b")
+
+    assert "messages written: 60 in 4 write requests" in output
+    assert dynamodb_requests.calls["BatchWriteItem"] == 3
+    assert dynamodb_requests.calls["PutItem"] == 0
+    big_a = User.objects.get(handle="big_a")
+    (conversation,) = selectors.inbox_list(user=big_a).items
+    assert (
+        len(
+            selectors.message_list(
+                user=big_a, group_uuid=conversation.group_uuid, page_size=100
+            ).items
+        )
+        == 60
+    )
+
+
+def test_bulk_seed_baseline_writes_one_put_per_message(messaging_table, dynamodb_requests):
+    run("ddb_seed", "--messages", "7", "--one-put-per-message")
+    assert dynamodb_requests.calls["PutItem"] == 7
+    assert dynamodb_requests.calls["BatchWriteItem"] == 0
+
+
+def test_scan_prints_readable_rows_and_honours_limit(messaging_table):
+    run("ddb_seed")
+    limited = run("ddb_scan", "--limit", "5").splitlines()
+    everything = run("ddb_scan").splitlines()
+
+    assert limited[-1] == f"5 item(s) in {messaging_table.name} (limited)"
+    assert len(limited) == 6
+    assert everything[-1] == f"139 item(s) in {messaging_table.name}"
+    assert any(line.startswith("inbox row") and "with @bayko" in line for line in everything)
+
+
+def test_patterns_show_request_capacity_and_rows_newest_first(messaging_table):
+    run("ddb_seed")
+    output = run("ddb_patterns", "list-conversations", "andrewbrown")
+
+    assert '"IndexName": "inbox-by-last-message"' in output
+    assert "consumed capacity:" in output
+    rows = [line for line in output.splitlines() if line.startswith("  20")]
+    assert [row.split()[2] for row in rows] == ["@bayko", "@londo"]
+
+    group = rows[0].split()[5]
+    conversation = run("ddb_patterns", "get-conversation", group, "--limit", "3")
+    assert '"ScanIndexForward": false' in conversation
+    assert "3 row(s); more pages follow" in conversation
+
+
+def test_patterns_reject_unknown_handle_and_bad_uuid(messaging_table):
+    with pytest.raises(CommandError, match="No user @ghost"):
+        run("ddb_patterns", "list-conversations", "ghost")
+    with pytest.raises(CommandError, match="not a group uuid"):
+        run("ddb_patterns", "get-conversation", "not-a-uuid")
