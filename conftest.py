@@ -16,6 +16,12 @@ from messaging.dynamo.client import get_client, reset_clients
 _handles = itertools.count(1)
 
 
+@pytest.fixture(autouse=True)
+def fast_password_hasher(settings):
+    # Django's default PBKDF2 costs ~0.5 s a hash by design; tests only need a real hasher.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
 @pytest.fixture(scope="session")
 def dynamodb_endpoint(tmp_path_factory):
     """DynamoDB Local on a free loopback port, in memory, for the whole test session."""
@@ -56,6 +62,36 @@ _AWS_ENV = (
     "AWS_SESSION_TOKEN",
     "AWS_PROFILE",
 )
+
+
+TEST_REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
+
+
+@pytest.fixture(scope="session", autouse=True)
+def redis_cache():
+    """Every test caches in the real Redis, under a prefix of its own session, so
+    parallel runs never see each other's keys; the keys are removed at the end."""
+    import redis
+    from django.test.utils import override_settings
+
+    prefix = f"test-{uuid.uuid4().hex[:12]}"
+    override = override_settings(
+        CACHES={
+            "default": {
+                "BACKEND": "django.core.cache.backends.redis.RedisCache",
+                "LOCATION": TEST_REDIS_URL,
+                "KEY_PREFIX": prefix,
+                "OPTIONS": {"socket_connect_timeout": 0.5, "socket_timeout": 0.5},
+            }
+        },
+        CACHE_KEY_PREFIX=prefix,
+    )
+    override.enable()
+    yield prefix
+    override.disable()
+    client = redis.Redis.from_url(TEST_REDIS_URL)
+    for key in client.scan_iter(match=f"{prefix}:*", count=1000):
+        client.delete(key)
 
 
 @pytest.fixture

@@ -56,6 +56,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "messaging.middleware.MessagingErrorsMiddleware",
 ]
 
 ROOT_URLCONF = "cruddur.urls"
@@ -71,6 +72,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "messaging.context_processors.navigation",
             ],
         },
     },
@@ -159,6 +161,8 @@ else:
 MESSAGING_TABLE = os.environ.get("MESSAGING_TABLE", "cruddur-messages")
 MESSAGING_FANOUT = os.environ.get("MESSAGING_FANOUT", "inline")
 MESSAGING_CACHE_TTL = int(os.environ.get("MESSAGING_CACHE_TTL", "600"))
+# Seconds after a write before a freshly read page may be cached (GSI reads lag writes).
+MESSAGING_CACHE_SETTLE = float(os.environ.get("MESSAGING_CACHE_SETTLE", "1.0"))
 MESSAGING_PAGE_SIZE = int(os.environ.get("MESSAGING_PAGE_SIZE", "20"))
 MESSAGING_MAX_PAGE_SIZE = 100
 
@@ -170,13 +174,18 @@ COGNITO_JWKS_URL = os.environ.get("COGNITO_JWKS_URL", "")
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "rest_framework.authentication.TokenAuthentication",
+        "messaging.api.authentication.CognitoJWTAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "EXCEPTION_HANDLER": "messaging.api.exceptions.exception_handler",
 }
+# API rate limits ("<count>/<sec|min|hour|day>"), counted in the default cache.
+MESSAGING_SEND_RATE = os.environ.get("MESSAGING_SEND_RATE", "30/min")
+API_AUTH_TOKEN_RATE = os.environ.get("API_AUTH_TOKEN_RATE", "10/min")
 
 SPECTACULAR_SETTINGS = {
     "TITLE": "Cruddur messaging API",
@@ -195,6 +204,8 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": os.environ.get("DJANGO_LOG_LEVEL", "INFO")},
     "loggers": {
+        # Django's own default config also gives "django" a console handler; one is enough.
+        "django": {"handlers": ["console"], "level": "INFO", "propagate": False},
         "botocore": {"level": "WARNING"},
         "boto3": {"level": "WARNING"},
         "urllib3": {"level": "WARNING"},

@@ -11,7 +11,7 @@ from messaging import selectors
 from messaging.dynamo import MessagingTable
 from messaging.dynamo.client import reset_clients
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = pytest.mark.django_db
 
 
 def run(*args, stdin: str | None = None, monkeypatch=None) -> str:

@@ -9,7 +9,7 @@ from messaging.dynamo import Member
 from messaging.errors import Invalid, InvalidCursor, NotFound
 from messaging.seeding import conversation_script
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture

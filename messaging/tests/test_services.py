@@ -3,12 +3,13 @@ import uuid
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from django.db import connections
 
 from messaging import selectors, services
 from messaging.dynamo import Message, keys
 from messaging.errors import IdempotencyKeyReused, Invalid, NotFound
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
@@ -45,11 +46,15 @@ def test_start_twice_reopens_the_same_group(messaging_table, alice, bob):
     assert len(selectors.inbox_list(user=alice).items) == 1
 
 
+@pytest.mark.django_db(transaction=True)
 def test_concurrent_starts_by_both_members_create_one_group(messaging_table, alice, bob):
     results = []
 
     def start(sender, handle):
-        results.append(services.conversation_start(sender=sender, handle=handle, body="hey"))
+        try:
+            results.append(services.conversation_start(sender=sender, handle=handle, body="hey"))
+        finally:
+            connections.close_all()
 
     threads = [
         threading.Thread(target=start, args=(alice, "bob")),
