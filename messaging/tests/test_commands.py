@@ -69,7 +69,7 @@ def test_unreachable_endpoint_gives_one_actionable_line(dynamodb_endpoint, monke
     monkeypatch.setenv("DYNAMODB_CONNECT_TIMEOUT", "0.5")
     reset_clients()
     try:
-        with pytest.raises(CommandError, match="cannot reach DynamoDB at http://127.0.0.1:"):
+        with pytest.raises(CommandError, match=r"cannot reach DynamoDB at http://127\.0\.0\.1:"):
             run("ddb_list_tables")
     finally:
         monkeypatch.undo()
