@@ -13,6 +13,7 @@ urlpatterns = [
     path("", home, name="home"),
     path("admin/", admin.site.urls),
     path("accounts/", include("accounts.urls")),
+    path("api/", include("messaging.api.urls")),
     path("", include("messaging.urls")),
 ]
 

@@ -9,6 +9,8 @@ mkdir -p var/log
 export AWS_ENDPOINT_URL_DYNAMODB="${AWS_ENDPOINT_URL_DYNAMODB:-http://127.0.0.1:${DYNAMODB_PORT}}"
 export AWS_ENDPOINT_URL_DYNAMODBSTREAMS="${AWS_ENDPOINT_URL_DYNAMODBSTREAMS:-$AWS_ENDPOINT_URL_DYNAMODB}"
 DEMO_PASSWORD="${CRUDDUR_DEMO_PASSWORD:-cruddur-demo}"
+# As in production: requests write messages, the stream worker moves the inboxes.
+export MESSAGING_FANOUT="${MESSAGING_FANOUT:-stream}"
 
 pids=()
 cleanup() {
@@ -36,6 +38,8 @@ echo
 echo "  Cruddur is starting on http://127.0.0.1:8000"
 echo "  Demo logins (dev only): andrewbrown, bayko, londo - password: $DEMO_PASSWORD"
 echo
+setsid $PY manage.py ddb_stream &
+pids+=($!)
 setsid $PY manage.py runserver 127.0.0.1:8000 &
 pids+=($!)
 wait -n "${pids[@]}"

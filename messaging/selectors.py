@@ -1,13 +1,15 @@
 """Reads. Each function states its DynamoDB and SQL cost in its docstring."""
 
 import uuid
+from functools import partial
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
 
+from messaging import cache
 from messaging.cursors import cursor_decode, cursor_encode
 from messaging.dynamo import InboxRow, Message
-from messaging.dynamo.keys import MalformedKey
+from messaging.dynamo.keys import MalformedKey, group_uuid_for_pair
 from messaging.errors import Invalid, InvalidCursor, NotFound
 from messaging.store import messaging_table
 from messaging.types import ChatMessage, Conversation, ConversationDetail, CursorPage, Person
@@ -96,11 +98,19 @@ def chat_message_from_record(message: Message, people: dict[uuid.UUID, Person]) 
 def inbox_list(
     *, user, cursor: str | None = None, page_size: int | None = None
 ) -> CursorPage[Conversation]:
-    """The user's conversations, newest first. 1 DynamoDB Query, at most 1 SQL query."""
+    """The user's conversations, newest first. 1 DynamoDB Query (none when the first
+    page is cached), at most 1 SQL query."""
     limit = page_size_clean(page_size)
     position = cursor_decode(kind=INBOX_CURSOR, cursor=cursor)
     try:
-        page = messaging_table().inbox_page(user_uuid=user.uuid, position=position, limit=limit)
+        page = cache.first_page(
+            key=cache.inbox_key(user.uuid),
+            position=position,
+            limit=limit,
+            load=partial(
+                messaging_table().inbox_page, user_uuid=user.uuid, position=position, limit=limit
+            ),
+        )
     except MalformedKey as exc:
         raise InvalidCursor() from exc
     people = people_by_uuid(uuids={row.other.uuid for row in page.items})
@@ -126,13 +136,22 @@ def conversation_detail(
     *, user, group_uuid: uuid.UUID | str, cursor: str | None = None, page_size: int | None = None
 ) -> ConversationDetail:
     """A conversation and one page of its messages (newest page first, each page in time
-    order). 1 GetItem (membership) + 1 Query; at most 1 SQL query."""
+    order). 1 GetItem (membership, never cached) + 1 Query (none when the first page is
+    cached); at most 1 SQL query."""
     limit = page_size_clean(page_size)
     position = cursor_decode(kind=MESSAGES_CURSOR, cursor=cursor)
     row = conversation_get(user=user, group_uuid=group_uuid)
     try:
-        page = messaging_table().message_page(
-            group_uuid=row.group_uuid, position=position, limit=limit
+        page = cache.first_page(
+            key=cache.messages_key(row.group_uuid),
+            position=position,
+            limit=limit,
+            load=partial(
+                messaging_table().message_page,
+                group_uuid=row.group_uuid,
+                position=position,
+                limit=limit,
+            ),
         )
     except MalformedKey as exc:
         raise InvalidCursor() from exc
@@ -157,7 +176,35 @@ def message_list(
 def user_get_by_handle(*, handle: str):
     """The active user with this handle (case-insensitive, leading @ allowed)."""
     handle = (handle or "").strip().removeprefix("@")
-    user = User.objects.filter(handle__iexact=handle, is_active=True).first() if handle else None
+    # Postgres rejects a NUL in a query parameter (a 500); no handle can hold one anyway.
+    searchable = handle and "\x00" not in handle
+    users = User.objects.filter(handle__iexact=handle, is_active=True)
+    user = users.first() if searchable else None
     if user is None:
         raise NotFound(f"No user @{handle}." if handle else "No such user.")
     return user
+
+
+def inbox_unread_count(*, user, first_page: CursorPage[Conversation] | None = None) -> int:
+    """How many of the user's conversations have unread messages (the navigation badge).
+
+    Free when `first_page` (the inbox's first page, already read) holds the whole inbox;
+    otherwise 1 strongly consistent DynamoDB Query (Select=COUNT). No SQL.
+    """
+    if first_page is not None and first_page.next_cursor is None:
+        return sum(1 for conversation in first_page.items if conversation.unread_count)
+    return messaging_table().inbox_unread_count(user_uuid=user.uuid)
+
+
+def conversation_find_by_handle(*, user, handle: str) -> tuple[User, uuid.UUID | None]:
+    """The person to message by @handle, and the pair's conversation if it already exists.
+
+    1 SQL query + 1 GetItem (the pair's group uuid is derived, so no lookup by pair).
+    Raises NotFound for an unknown handle and Invalid for the caller's own.
+    """
+    recipient = user_get_by_handle(handle=handle)
+    if recipient.pk == user.pk:
+        raise Invalid("handle", "That's you. Pick someone else's @handle to start a conversation.")
+    group_uuid = group_uuid_for_pair(user.uuid, recipient.uuid)
+    row = messaging_table().inbox_row_get(user_uuid=user.uuid, group_uuid=group_uuid)
+    return recipient, (row.group_uuid if row else None)

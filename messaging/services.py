@@ -1,16 +1,19 @@
 """Writes. Every cross-item write is one transaction or one conditional write."""
 
 import hashlib
+import random
 import time
 import uuid
 from datetime import UTC, datetime, timedelta
 
 from django.conf import settings
 
+from messaging import cache
 from messaging.dynamo import IdempotencyRecord, Member, Message
+from messaging.dynamo.fanout import FanoutResult, records_apply
 from messaging.dynamo.keys import group_uuid_for_pair, parse_message_sk
 from messaging.dynamo.table import GroupExists, IdempotentReplay, NotAMember, StaleSortKey
-from messaging.errors import IdempotencyKeyReused, Invalid, NotFound
+from messaging.errors import IdempotencyKeyReused, Invalid, NotFound, StoreUnavailable
 from messaging.selectors import (
     chat_message_from_record,
     conversation_get,
@@ -23,8 +26,10 @@ from messaging.types import ChatMessage, Conversation
 MAX_MESSAGE_LENGTH = 1024
 IDEMPOTENCY_TTL = timedelta(hours=24)
 MAX_IDEMPOTENCY_KEY_LENGTH = 255
-# Bounded: each retry re-stamps the message after the newer one it lost to.
-STALE_RETRIES = 5
+# Each retry re-stamps the message after the newer one it lost to, so every lost race
+# means another send committed; the bound only matters under heavy contention (many
+# writers in one conversation at once), where a short random pause spreads them out.
+STALE_RETRIES = 30
 
 
 def message_body_clean(body: object) -> str:
@@ -123,11 +128,18 @@ def _append(
             return _replayed(replay, idempotency, sender)
         except StaleSortKey as stale:
             after_sk = stale.latest_sk
+            time.sleep(random.uniform(0, 0.005))
             continue
         except NotAMember as exc:
             raise NotFound("No such conversation.") from exc
+        # Stream mode: the inboxes move (and are invalidated) in the stream consumer.
+        cache.conversation_invalidate(
+            group_uuid=group_uuid,
+            user_uuids=(sender.uuid, recipient_uuid) if _fanout_inline() else (),
+        )
         return chat_message_from_record(message, {sender.uuid: person_from_user(sender)})
-    raise Invalid("message", "The conversation is busy; please send again.")
+    # Only reachable if newer messages keep winning every attempt: a transient overload.
+    raise StoreUnavailable("The conversation is busy; please send again.")
 
 
 def message_create(
@@ -190,6 +202,8 @@ def conversation_start(
             idempotency_key=idempotency_key,
             after_sk=max(row.last_message_sk, row.last_read_sk or ""),
         )
+    # Both rows were written by the request in either fan-out mode.
+    cache.conversation_invalidate(group_uuid=group_uuid, user_uuids=(sender.uuid, recipient.uuid))
     return chat_message_from_record(message, {sender.uuid: person_from_user(sender)})
 
 
@@ -219,9 +233,28 @@ def conversation_mark_read(
     up_to = max(last_message_sk, through_sk or "")
     if not seen and last_read is not None and last_read >= up_to:
         return False
-    return messaging_table().inbox_mark_read(
+    marked = messaging_table().inbox_mark_read(
         user_uuid=user.uuid,
         group_uuid=uuid.UUID(str(group_uuid)),
         up_to_sk=up_to,
         seen=frozenset(sk for sk in seen if sk <= up_to),
     )
+    if marked:
+        cache.conversation_invalidate(user_uuids=(user.uuid,))
+    return marked
+
+
+def inbox_fanout_apply(*, records: list[dict]) -> FanoutResult:
+    """Stream mode's second half (the local worker): move both members' inbox rows for
+    each new message in a batch of stream records, then invalidate their cached inboxes.
+
+    Invalidates for every message applied, even a replay that changed nothing: a worker
+    killed between the update and the invalidation must not leave a stale inbox.
+    Raises StoreUnavailable when the table itself failed, so the worker waits and
+    retries the batch instead of setting healthy records aside as poison.
+    """
+    result = records_apply(records=records, table=messaging_table())
+    cache.conversation_invalidate(user_uuids=result.members)
+    if result.unavailable:
+        raise StoreUnavailable(result.unavailable)
+    return result

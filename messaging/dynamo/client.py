@@ -1,6 +1,6 @@
 """One lazily built boto3 DynamoDB client per process.
 
-Endpoints come from botocore itself (`AWS_ENDPOINT_URL_DYNAMODB`,
+Endpoints come from the environment (`AWS_ENDPOINT_URL_DYNAMODB`,
 `AWS_ENDPOINT_URL_DYNAMODBSTREAMS`), so the same code talks to DynamoDB Local, moto or AWS.
 This module imports nothing from Django: the Lambda uses it too.
 """
@@ -19,7 +19,10 @@ def _config() -> Config:
     # Standard retries back off on throttling and transient 5xx; the timeouts keep a
     # dead endpoint from hanging a web request for botocore's default 60 s.
     return Config(
-        retries={"mode": "standard", "max_attempts": 4},
+        retries={
+            "mode": "standard",
+            "max_attempts": int(os.environ.get("DYNAMODB_MAX_ATTEMPTS", "4")),
+        },
         connect_timeout=float(os.environ.get("DYNAMODB_CONNECT_TIMEOUT", "2")),
         read_timeout=float(os.environ.get("DYNAMODB_READ_TIMEOUT", "5")),
         max_pool_connections=int(os.environ.get("DYNAMODB_MAX_POOL_CONNECTIONS", "25")),
@@ -30,11 +33,26 @@ def _region() -> str:
     return os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION") or "us-east-1"
 
 
+def _endpoint_url(service: str) -> str | None:
+    # botocore reads AWS_ENDPOINT_URL_DYNAMODB itself, but spells the streams variable
+    # AWS_ENDPOINT_URL_DYNAMODB_STREAMS; accept the project's documented name as well.
+    if service == "dynamodbstreams":
+        return os.environ.get("AWS_ENDPOINT_URL_DYNAMODB_STREAMS") or os.environ.get(
+            "AWS_ENDPOINT_URL_DYNAMODBSTREAMS"
+        )
+    return None
+
+
 def _build(service: str):
     with _lock:
         if service not in _clients:
             session = boto3.session.Session()
-            _clients[service] = session.client(service, region_name=_region(), config=_config())
+            _clients[service] = session.client(
+                service,
+                region_name=_region(),
+                config=_config(),
+                endpoint_url=_endpoint_url(service),
+            )
         return _clients[service]
 
 

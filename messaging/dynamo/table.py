@@ -21,7 +21,7 @@ from messaging.dynamo.records import IdempotencyRecord, InboxRow, Member, Messag
 
 # DynamoDB cancels a transaction that races another on the same item; the retry is
 # cheap and the race short.
-TRANSACTION_CONFLICT_ATTEMPTS = 6
+TRANSACTION_CONFLICT_ATTEMPTS = 10
 
 
 class GroupExists(Exception):
@@ -643,6 +643,10 @@ class MessagingTable:
             unread = _trailing_from(messages, other.uuid)
             if unread:
                 row["unread_message_sks"] = {"SS": unread}
+            if len(unread) < len(messages):
+                # Marks the earlier history read, so the stream fan-out (which sees every
+                # seeded message) does not count it unread after the fact.
+                row["last_read_sk"] = _s(messages[-len(unread) - 1].sk)
             rows.append({"Put": self._insert(row)})
         reasons = self._transact(rows)
         if reasons is not None:
@@ -715,7 +719,7 @@ class MessagingTable:
                     "ThrottlingError",
                 }:
                     return reasons
-                time.sleep(0.01 * 2**attempt * random.uniform(0.5, 1.5))
+                time.sleep(min(0.2, 0.005 * 2**attempt) * random.uniform(0.5, 1.5))
         raise StoreUnavailable("transaction kept conflicting with concurrent writes")
 
 

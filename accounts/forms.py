@@ -1,0 +1,62 @@
+from django import forms
+from django.contrib.auth.forms import BaseUserCreationForm
+
+from accounts.models import User
+from accounts.services import AVATAR_MAX_BYTES, avatar_thumbnail_make
+
+
+class SignupForm(BaseUserCreationForm):
+    class Meta:
+        model = User
+        fields = ("handle", "display_name", "email")
+        help_texts = {
+            "handle": "3 to 30 letters, digits or underscores. Others message you by @handle.",
+            "display_name": "The name people see beside your messages.",
+        }
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["email"].required = True
+        self.fields["handle"].widget.attrs.update(
+            {"autocomplete": "username", "autocapitalize": "none", "spellcheck": "false"}
+        )
+        self.fields["display_name"].widget.attrs["autocomplete"] = "name"
+        self.fields["email"].widget.attrs["autocomplete"] = "email"
+
+    def clean_handle(self):
+        handle = self.cleaned_data["handle"].strip().removeprefix("@")
+        if User.objects.filter(handle__iexact=handle).exists():
+            raise forms.ValidationError("That handle is taken.")
+        return handle
+
+    def clean_email(self):
+        email = User.objects.normalize_email(self.cleaned_data["email"])
+        if User.objects.filter(email__iexact=email).exists():
+            raise forms.ValidationError("An account with this email already exists.")
+        return email
+
+
+class ProfileForm(forms.Form):
+    display_name = forms.CharField(
+        max_length=100, help_text="The name people see beside your messages."
+    )
+    bio = forms.CharField(max_length=500, required=False, widget=forms.Textarea(attrs={"rows": 3}))
+    avatar = forms.FileField(
+        required=False,
+        help_text=f"A JPEG, PNG, GIF or WebP image, at most {AVATAR_MAX_BYTES // 1024 // 1024}"
+        " MB. We crop it to a square.",
+        widget=forms.FileInput(attrs={"accept": "image/*"}),
+    )
+    remove_avatar = forms.BooleanField(required=False, label="Remove my avatar")
+
+    def clean_display_name(self):
+        name = self.cleaned_data["display_name"].strip()
+        if not name:
+            raise forms.ValidationError("Your display name can't be blank.")
+        return name
+
+    def clean_avatar(self):
+        upload = self.cleaned_data.get("avatar")
+        if not upload:
+            return None
+        return avatar_thumbnail_make(upload=upload)

@@ -1,0 +1,76 @@
+import re
+
+import pytest
+from django.urls import reverse
+
+from messaging import selectors, services
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def alice(user_factory):
+    return user_factory("alice", display_name="Alice Liddell")
+
+
+@pytest.fixture
+def bob(user_factory):
+    return user_factory("bob", display_name="Bob Builder")
+
+
+@pytest.fixture
+def staff_client(client, user_factory):
+    client.force_login(user_factory("operator", is_staff=True, is_superuser=True))
+    return client
+
+
+def test_user_admin_links_to_read_only_conversations(
+    messaging_table, staff_client, alice, bob, settings
+):
+    settings.MESSAGING_PAGE_SIZE = 2
+    sent = services.conversation_start(sender=bob, handle="alice", body="<b>hi</b> alice")
+    for number in range(3):
+        services.message_create(sender=bob, group_uuid=sent.group_uuid, body=f"note {number}")
+
+    change_page = staff_client.get(reverse("admin:accounts_user_change", args=[alice.pk]))
+    conversations_url = reverse("admin:accounts_user_conversations", args=[alice.pk])
+    assert conversations_url in change_page.content.decode()
+
+    listing = staff_client.get(conversations_url).content.decode()
+    assert "Bob Builder (@bob)" in listing
+    messages_url = reverse(
+        "admin:accounts_user_conversation_messages", args=[alice.pk, sent.group_uuid]
+    )
+    assert messages_url in listing
+
+    newest = staff_client.get(messages_url).content.decode()
+    assert "note 1" in newest and "note 2" in newest and "note 0" not in newest
+    cursor = re.search(r'href="\?cursor=([^"]+)">Older messages', newest).group(1)
+    older = staff_client.get(f"{messages_url}?cursor={cursor}").content.decode()
+    assert "&lt;b&gt;hi&lt;/b&gt; alice" in older and "note 0" in older
+    assert "<form" not in re.sub(r"(?s).*<div id=\"content\"", "", older)
+    # Looking is not reading: the member's unread count is untouched.
+    assert selectors.inbox_list(user=alice).items[0].unread_count == 4
+
+
+def test_conversation_views_refuse_writes(messaging_table, staff_client, alice):
+    url = reverse("admin:accounts_user_conversations", args=[alice.pk])
+    assert staff_client.post(url).status_code == 405
+
+
+def test_conversation_views_are_staff_only(messaging_table, client, alice, bob):
+    sent = services.conversation_start(sender=bob, handle="alice", body="private")
+    client.force_login(bob)
+    for url in (
+        reverse("admin:accounts_user_conversations", args=[alice.pk]),
+        reverse("admin:accounts_user_conversation_messages", args=[alice.pk, sent.group_uuid]),
+    ):
+        response = client.get(url)
+        assert response.status_code == 302
+        assert response["Location"].startswith("/admin/login/")
+
+
+def test_staff_without_view_permission_is_refused(messaging_table, client, alice, user_factory):
+    client.force_login(user_factory("intern", is_staff=True))
+    url = reverse("admin:accounts_user_conversations", args=[alice.pk])
+    assert client.get(url).status_code == 403

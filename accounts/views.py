@@ -1,0 +1,58 @@
+from django.contrib import messages
+from django.contrib.auth import login
+from django.contrib.auth.decorators import login_required
+from django.shortcuts import redirect, render
+from django.utils.http import url_has_allowed_host_and_scheme
+
+from accounts.forms import ProfileForm, SignupForm
+from accounts.services import user_create, user_profile_update
+
+
+def _next_url(request) -> str | None:
+    target = request.POST.get("next") or request.GET.get("next")
+    if target and url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return target
+    return None
+
+
+def signup(request):
+    if request.user.is_authenticated:
+        return redirect("messaging:inbox")
+    form = SignupForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        user = user_create(
+            handle=form.cleaned_data["handle"],
+            display_name=form.cleaned_data["display_name"],
+            email=form.cleaned_data["email"],
+            password=form.cleaned_data["password1"],
+        )
+        login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+        return redirect(_next_url(request) or "messaging:inbox")
+    status = 400 if form.errors else 200
+    return render(
+        request, "accounts/signup.html", {"form": form, "next": _next_url(request)}, status=status
+    )
+
+
+@login_required
+def profile(request):
+    user = request.user
+    form = ProfileForm(
+        request.POST or None,
+        request.FILES or None,
+        initial={"display_name": user.display_name, "bio": user.bio},
+    )
+    if request.method == "POST" and form.is_valid():
+        user_profile_update(
+            user=user,
+            display_name=form.cleaned_data["display_name"],
+            bio=form.cleaned_data["bio"],
+            avatar=form.cleaned_data["avatar"],
+            remove_avatar=form.cleaned_data["remove_avatar"],
+        )
+        messages.success(request, "Profile saved.")
+        return redirect("accounts:profile")
+    status = 400 if form.errors else 200
+    return render(request, "accounts/profile.html", {"form": form}, status=status)

@@ -1,0 +1,1 @@
+"""`make bench`: the Cruddur benchmark harness (see bench/run.py)."""

@@ -1,0 +1,47 @@
+"""One place that turns domain errors into HTTP responses for the API."""
+
+import logging
+
+from rest_framework import exceptions, status
+from rest_framework.views import exception_handler as drf_exception_handler
+
+from messaging.errors import IdempotencyKeyReused, Invalid, NotFound, StoreUnavailable
+
+logger = logging.getLogger(__name__)
+
+# Seconds a client should wait before retrying after a 503; DynamoDB throttling and
+# endpoint hiccups clear within seconds.
+STORE_RETRY_AFTER = 5
+
+
+class ServiceUnavailable(exceptions.APIException):
+    status_code = status.HTTP_503_SERVICE_UNAVAILABLE
+    default_detail = "Messages are temporarily unavailable. Try again shortly."
+    default_code = "service_unavailable"
+
+
+class IdempotencyConflict(exceptions.APIException):
+    status_code = status.HTTP_422_UNPROCESSABLE_ENTITY
+    default_detail = "This Idempotency-Key was already used for a different message."
+    default_code = "idempotency_key_reused"
+
+
+def _as_api_exception(exc: Exception) -> Exception:
+    if isinstance(exc, NotFound):
+        return exceptions.NotFound(str(exc) or None)
+    if isinstance(exc, Invalid):
+        return exceptions.ValidationError({exc.field: [exc.message]})
+    if isinstance(exc, IdempotencyKeyReused):
+        return IdempotencyConflict(str(exc) or None)
+    if isinstance(exc, StoreUnavailable):
+        # The gateway's message names the endpoint and table: useful to an operator,
+        # not to an API client.
+        logger.warning("DynamoDB unavailable: %s", exc)
+        unavailable = ServiceUnavailable()
+        unavailable.wait = STORE_RETRY_AFTER
+        return unavailable
+    return exc
+
+
+def exception_handler(exc, context):
+    return drf_exception_handler(_as_api_exception(exc), context)

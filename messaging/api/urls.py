@@ -1,0 +1,21 @@
+from django.urls import path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+
+from messaging.api import views
+
+app_name = "api"
+
+urlpatterns = [
+    path("auth/token", views.AuthTokenApi.as_view(), name="auth-token"),
+    path("message_groups", views.InboxListApi.as_view(), name="message-groups"),
+    path(
+        "message_groups/<str:group_uuid>/read",
+        views.ConversationMarkReadApi.as_view(),
+        name="message-group-read",
+    ),
+    path("messages", views.MessageCreateApi.as_view(), name="message-create"),
+    path("messages/<str:group_uuid>", views.MessageListApi.as_view(), name="messages"),
+    path("users/@<str:handle>/short", views.UserShortApi.as_view(), name="user-short"),
+    path("schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("docs/", SpectacularSwaggerView.as_view(url_name="api:schema"), name="docs"),
+]

@@ -1,0 +1,224 @@
+"""The messaging API (DESIGN §6): one view per operation, each a thin shell around a
+service or selector. Domain errors become HTTP in `exceptions.py`."""
+
+import uuid
+
+from django.contrib.auth import authenticate
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from rest_framework import exceptions, serializers, status
+from rest_framework.authtoken.models import Token
+from rest_framework.permissions import AllowAny
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from messaging import selectors, services
+from messaging.api.serializers import (
+    MessageGroupSerializer,
+    MessageSerializer,
+    PageInputSerializer,
+    error_responses,
+    page_output,
+)
+from messaging.api.throttles import AuthTokenThrottle, MessageSendThrottle
+from messaging.errors import NotFound
+from messaging.services import MAX_IDEMPOTENCY_KEY_LENGTH, MAX_MESSAGE_LENGTH
+
+GROUP_UUID_PARAMETER = OpenApiParameter(
+    "group_uuid", OpenApiTypes.UUID, OpenApiParameter.PATH, description="The conversation."
+)
+
+
+def group_uuid_from_path(value: str) -> uuid.UUID:
+    # A malformed uuid in the path names no conversation: 404, like a foreign one.
+    try:
+        return uuid.UUID(value)
+    except ValueError as exc:
+        raise NotFound("No such conversation.") from exc
+
+
+class AuthTokenApi(APIView):
+    # Credentials are the whole request: no session (and so no CSRF) applies here.
+    authentication_classes = ()
+    permission_classes = (AllowAny,)
+    throttle_classes = (AuthTokenThrottle,)
+
+    class InputSerializer(serializers.Serializer):
+        username = serializers.CharField(max_length=150, help_text="The user's handle.")
+        password = serializers.CharField(
+            max_length=128, trim_whitespace=False, style={"input_type": "password"}
+        )
+
+        class Meta:
+            ref_name = "AuthTokenRequest"
+
+    class OutputSerializer(serializers.Serializer):
+        token = serializers.CharField()
+
+        class Meta:
+            ref_name = "AuthToken"
+
+    @extend_schema(
+        operation_id="auth_token_create",
+        auth=[],
+        request=InputSerializer,
+        responses={200: OutputSerializer, **error_responses(400, 415, 429)},
+    )
+    def post(self, request):
+        serializer = self.InputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        user = authenticate(request=request, **serializer.validated_data)
+        if user is None:
+            raise exceptions.ValidationError(
+                {"non_field_errors": ["Unable to sign in with that handle and password."]}
+            )
+        token, _ = Token.objects.get_or_create(user=user)
+        return Response(self.OutputSerializer({"token": token.key}).data)
+
+
+class InboxListApi(APIView):
+    class InputSerializer(PageInputSerializer):
+        pass
+
+    OutputSerializer = page_output(MessageGroupSerializer, "MessageGroupPage")
+
+    @extend_schema(
+        operation_id="message_groups_list",
+        parameters=[InputSerializer],
+        responses={200: OutputSerializer, **error_responses(400, 401, 503)},
+    )
+    def get(self, request):
+        params = self.InputSerializer(data=request.query_params)
+        params.is_valid(raise_exception=True)
+        page = selectors.inbox_list(user=request.user, **params.validated_data)
+        return Response(self.OutputSerializer(page).data)
+
+
+class MessageListApi(APIView):
+    class InputSerializer(PageInputSerializer):
+        pass
+
+    OutputSerializer = page_output(MessageSerializer, "MessagePage")
+
+    @extend_schema(
+        operation_id="messages_list",
+        parameters=[GROUP_UUID_PARAMETER, InputSerializer],
+        responses={200: OutputSerializer, **error_responses(400, 401, 404, 503)},
+    )
+    def get(self, request, group_uuid: str):
+        params = self.InputSerializer(data=request.query_params)
+        params.is_valid(raise_exception=True)
+        page = selectors.message_list(
+            user=request.user,
+            group_uuid=group_uuid_from_path(group_uuid),
+            **params.validated_data,
+        )
+        return Response(self.OutputSerializer(page).data)
+
+
+class MessageCreateApi(APIView):
+    throttle_classes = (MessageSendThrottle,)
+
+    class InputSerializer(serializers.Serializer):
+        message = serializers.CharField(
+            max_length=MAX_MESSAGE_LENGTH,
+            error_messages={
+                "blank": "Write a message first.",
+                "max_length": f"Messages are at most {MAX_MESSAGE_LENGTH} characters.",
+            },
+        )
+        message_group_uuid = serializers.UUIDField(
+            required=False, help_text="Reply in this conversation."
+        )
+        handle = serializers.CharField(
+            required=False,
+            max_length=64,
+            help_text="Start (or reopen) the conversation with this user.",
+        )
+
+        class Meta:
+            ref_name = "MessageCreate"
+
+        def validate(self, attrs):
+            if ("message_group_uuid" in attrs) == ("handle" in attrs):
+                raise serializers.ValidationError(
+                    "Give exactly one of message_group_uuid or handle."
+                )
+            return attrs
+
+    OutputSerializer = MessageSerializer
+
+    @extend_schema(
+        operation_id="messages_create",
+        request=InputSerializer,
+        parameters=[
+            OpenApiParameter(
+                "Idempotency-Key",
+                OpenApiTypes.STR,
+                OpenApiParameter.HEADER,
+                description=(
+                    "Retrying with the same key within 24 hours returns the first response"
+                    f" and sends nothing (1 to {MAX_IDEMPOTENCY_KEY_LENGTH} characters)."
+                ),
+            )
+        ],
+        responses={
+            201: OutputSerializer,
+            **error_responses(400, 401, 403, 404, 415, 422, 429, 503),
+        },
+    )
+    def post(self, request):
+        serializer = self.InputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        idempotency_key = request.headers.get("Idempotency-Key")
+        if "message_group_uuid" in data:
+            message = services.message_create(
+                sender=request.user,
+                group_uuid=data["message_group_uuid"],
+                body=data["message"],
+                idempotency_key=idempotency_key,
+            )
+        else:
+            message = services.conversation_start(
+                sender=request.user,
+                handle=data["handle"],
+                body=data["message"],
+                idempotency_key=idempotency_key,
+            )
+        return Response(self.OutputSerializer(message).data, status=status.HTTP_201_CREATED)
+
+
+class ConversationMarkReadApi(APIView):
+    @extend_schema(
+        operation_id="message_groups_read",
+        parameters=[GROUP_UUID_PARAMETER],
+        request=None,
+        responses={
+            204: OpenApiResponse(description="Every message in the conversation is read."),
+            **error_responses(401, 403, 404, 503),
+        },
+    )
+    def post(self, request, group_uuid: str):
+        services.conversation_mark_read(
+            user=request.user, group_uuid=group_uuid_from_path(group_uuid)
+        )
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class UserShortApi(APIView):
+    class OutputSerializer(serializers.Serializer):
+        uuid = serializers.UUIDField()
+        handle = serializers.CharField()
+        display_name = serializers.CharField()
+
+        class Meta:
+            ref_name = "UserShort"
+
+    @extend_schema(
+        operation_id="users_short",
+        responses={200: OutputSerializer, **error_responses(401, 404)},
+    )
+    def get(self, request, handle: str):
+        user = selectors.user_get_by_handle(handle=handle)
+        return Response(self.OutputSerializer(user).data)

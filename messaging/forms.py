@@ -1,0 +1,33 @@
+"""Page forms only collect input: the rules (length, blank, who may be messaged) live in
+the services, whose `Invalid` errors the views attach to these forms."""
+
+from django import forms
+
+from messaging.services import MAX_MESSAGE_LENGTH
+
+
+class MessageForm(forms.Form):
+    max_length = MAX_MESSAGE_LENGTH
+    # No maxlength attribute (the template's counter warns past MAX_MESSAGE_LENGTH but
+    # never stops typing or pasting); the service says what is wrong.
+    message = forms.CharField(
+        required=False,
+        strip=False,
+        label="Message",
+        widget=forms.Textarea,
+    )
+
+
+class HandleForm(forms.Form):
+    handle = forms.CharField(
+        max_length=31,
+        label="Message someone by @handle",
+        widget=forms.TextInput(
+            attrs={
+                "placeholder": "@handle",
+                "autocapitalize": "none",
+                "autocomplete": "off",
+                "spellcheck": "false",
+            }
+        ),
+    )

@@ -1,0 +1,210 @@
+"""The read-aside cache (DESIGN §5) on the real Redis of the test session: hits, fresh
+reads after every write path (request, stream worker, Lambda), and Redis being down."""
+
+import io
+import logging
+
+import pytest
+from django.core.cache import cache
+from django.core.management import call_command
+
+from conftest import TEST_REDIS_URL
+from devtools.dynamodb_local import free_port
+from messaging import aws_lambda, cache_keys, selectors, services, stats
+from messaging import cache as messaging_cache
+from messaging.tests.test_stream import every_record
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+@pytest.fixture
+def alice(user_factory):
+    return user_factory("alice", display_name="Alice Liddell")
+
+
+@pytest.fixture
+def bob(user_factory):
+    return user_factory("bob", display_name="Bob Builder")
+
+
+@pytest.fixture
+def cached(settings):
+    """Cache pages at once: the settle delay after a write exists for AWS's GSI lag and
+    would otherwise keep these back-to-back reads uncached."""
+    settings.MESSAGING_CACHE_TTL = 600
+    settings.MESSAGING_CACHE_SETTLE = 0
+
+
+@pytest.fixture
+def group(messaging_table, alice, bob):
+    return services.conversation_start(sender=alice, handle="bob", body="hi").group_uuid
+
+
+def test_second_inbox_read_is_served_from_the_cache(
+    messaging_table, cached, group, bob, dynamodb_requests
+):
+    first = selectors.inbox_list(user=bob)
+    dynamodb_requests.reset()
+    hits = stats.snapshot().get("cache.hit", 0)
+
+    second = selectors.inbox_list(user=bob)
+
+    assert dynamodb_requests == {}
+    assert second == first
+    assert stats.snapshot()["cache.hit"] == hits + 1
+
+
+def test_conversation_reads_always_check_membership_but_cache_the_messages(
+    messaging_table, cached, group, bob, dynamodb_requests
+):
+    selectors.conversation_detail(user=bob, group_uuid=group)
+    dynamodb_requests.reset()
+
+    detail = selectors.conversation_detail(user=bob, group_uuid=group)
+
+    assert dynamodb_requests == {"GetItem": 1}
+    assert [m.body for m in detail.messages.items] == ["hi"]
+
+
+def test_later_pages_and_other_page_sizes_are_not_cached(
+    messaging_table, cached, group, bob, dynamodb_requests
+):
+    selectors.inbox_list(user=bob, page_size=5)
+    selectors.inbox_list(user=bob, page_size=5)
+    assert dynamodb_requests == {"Query": 2}
+
+
+def test_inline_write_is_visible_on_the_next_read_for_both_members(
+    messaging_table, cached, group, alice, bob
+):
+    for user in (alice, bob):
+        selectors.inbox_list(user=user)
+        selectors.conversation_detail(user=user, group_uuid=group)
+
+    services.message_create(sender=bob, group_uuid=group, body="fresh reply")
+
+    for user in (alice, bob):
+        (conversation,) = selectors.inbox_list(user=user).items
+        assert conversation.last_message == "fresh reply"
+        messages = selectors.conversation_detail(user=user, group_uuid=group).messages.items
+        assert messages[-1].body == "fresh reply"
+    assert selectors.inbox_list(user=alice).items[0].unread_count == 1
+
+
+def test_mark_read_is_visible_on_the_next_inbox_read(messaging_table, cached, group, bob):
+    assert selectors.inbox_list(user=bob).items[0].unread_count == 1
+    services.conversation_mark_read(user=bob, group_uuid=group)
+    assert selectors.inbox_list(user=bob).items[0].unread_count == 0
+
+
+def test_display_name_change_shows_on_a_cached_inbox(messaging_table, cached, group, alice, bob):
+    selectors.inbox_list(user=bob)
+    alice.display_name = "Alice Renamed"
+    alice.save()
+    assert selectors.inbox_list(user=bob).items[0].other.display_name == "Alice Renamed"
+
+
+def test_each_member_sees_only_their_own_cached_inbox(messaging_table, cached, group, alice, bob):
+    for _ in range(2):
+        assert [c.other.handle for c in selectors.inbox_list(user=alice).items] == ["bob"]
+        assert [c.other.handle for c in selectors.inbox_list(user=bob).items] == ["alice"]
+
+
+def test_stream_worker_invalidates_both_inboxes_it_moves(
+    messaging_table, cached, settings, group, alice, bob, tmp_path
+):
+    settings.MESSAGING_FANOUT = "stream"
+    for user in (alice, bob):
+        selectors.inbox_list(user=user)
+    services.message_create(sender=alice, group_uuid=group, body="via the stream")
+    # The request invalidated the messages at once; the inboxes wait for the worker.
+    assert selectors.conversation_detail(user=bob, group_uuid=group).messages.items[-1].body == (
+        "via the stream"
+    )
+
+    call_command(
+        "ddb_stream", "--once", "--checkpoint", str(tmp_path / "c.json"), stdout=io.StringIO()
+    )
+
+    for user in (alice, bob):
+        assert selectors.inbox_list(user=user).items[0].last_message == "via the stream"
+
+
+def test_lambda_invalidates_the_web_cache_through_redis(
+    messaging_table, cached, settings, group, alice, bob, redis_cache, monkeypatch
+):
+    settings.MESSAGING_FANOUT = "stream"
+    selectors.inbox_list(user=bob)
+    services.message_create(sender=alice, group_uuid=group, body="via lambda")
+    monkeypatch.setenv("MESSAGING_TABLE", messaging_table.name)
+    monkeypatch.setenv("REDIS_URL", TEST_REDIS_URL)
+    monkeypatch.setenv("CACHE_KEY_PREFIX", redis_cache)
+
+    response = aws_lambda.handler({"Records": every_record(messaging_table)}, None)
+
+    assert response == {"batchItemFailures": []}
+    assert selectors.inbox_list(user=bob).items[0].last_message == "via lambda"
+
+
+def test_a_page_read_while_a_write_lands_is_never_served_afterwards(
+    messaging_table, cached, group, alice, bob
+):
+    def load_then_write():
+        page = messaging_table.inbox_page(user_uuid=bob.uuid, position=None, limit=20)
+        services.message_create(sender=alice, group_uuid=group, body="landed mid-read")
+        return page
+
+    stale = messaging_cache.first_page(
+        key=messaging_cache.inbox_key(bob.uuid), position=None, limit=20, load=load_then_write
+    )
+
+    assert stale.items[0].last_message_body == "hi"
+    assert selectors.inbox_list(user=bob).items[0].last_message == "landed mid-read"
+
+
+def test_pages_read_just_after_a_write_are_not_cached_until_it_settles(
+    messaging_table, settings, group, bob, dynamodb_requests
+):
+    settings.MESSAGING_CACHE_SETTLE = 3600
+    selectors.inbox_list(user=bob)
+    selectors.inbox_list(user=bob)
+    assert dynamodb_requests == {"Query": 2}
+
+
+def test_ttl_zero_disables_the_cache(messaging_table, settings, group, bob, dynamodb_requests):
+    settings.MESSAGING_CACHE_TTL = 0
+    settings.MESSAGING_CACHE_SETTLE = 0
+    selectors.inbox_list(user=bob)
+    selectors.inbox_list(user=bob)
+    assert dynamodb_requests == {"Query": 2}
+    assert cache.get(cache_keys.inbox_key(bob.uuid)) is None
+
+
+def test_reads_and_writes_work_with_redis_down_and_warn_once(
+    messaging_table, settings, alice, bob, caplog, monkeypatch
+):
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": f"redis://127.0.0.1:{free_port()}",
+            "OPTIONS": {"socket_connect_timeout": 0.5, "socket_timeout": 0.5},
+        }
+    }
+    settings.MESSAGING_CACHE_SETTLE = 0
+    monkeypatch.setattr(messaging_cache, "_warned_at", None)
+    errors = stats.snapshot().get("cache.error", 0)
+
+    with caplog.at_level(logging.WARNING, logger="messaging.cache"):
+        group = services.conversation_start(sender=alice, handle="bob", body="hi").group_uuid
+        services.message_create(sender=bob, group_uuid=group, body="still works")
+        services.conversation_mark_read(user=alice, group_uuid=group)
+        for user in (alice, bob):
+            (conversation,) = selectors.inbox_list(user=user).items
+            assert conversation.last_message == "still works"
+            detail = selectors.conversation_detail(user=user, group_uuid=group)
+            assert [m.body for m in detail.messages.items] == ["hi", "still works"]
+
+    warnings = [r for r in caplog.records if r.name == "messaging.cache"]
+    assert len(warnings) == 1
+    assert "serving from DynamoDB" in warnings[0].getMessage()
+    assert stats.snapshot()["cache.error"] >= errors + 7

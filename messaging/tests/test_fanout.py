@@ -1,0 +1,225 @@
+"""The pure fan-out core and the Lambda handler, fed fabricated stream records (the
+shape DynamoDB Streams and Lambda deliver) against a real DynamoDB Local table."""
+
+import itertools
+import subprocess
+import sys
+import uuid
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from messaging import aws_lambda, services, stats
+from messaging.dynamo import Member, Message, MessagingTable
+from messaging.dynamo.fanout import records_apply
+from messaging.dynamo.table import inbox_item, message_item
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+ROOT = Path(__file__).resolve().parents[2]
+_sequence = itertools.count(1)
+
+
+@pytest.fixture
+def alice(user_factory):
+    return user_factory("alice", display_name="Alice Liddell")
+
+
+@pytest.fixture
+def bob(user_factory):
+    return user_factory("bob", display_name="Bob Builder")
+
+
+@pytest.fixture
+def group(messaging_table, settings, alice, bob):
+    """A conversation in stream mode: rows and first message exist, nothing fanned out."""
+    settings.MESSAGING_FANOUT = "stream"
+    return services.conversation_start(sender=alice, handle="bob", body="hi bob").group_uuid
+
+
+def stream_record(item: dict, event_name: str = "INSERT") -> dict:
+    sequence = f"{next(_sequence):021d}"
+    change = {
+        "Keys": {"pk": item["pk"], "sk": item["sk"]},
+        "SequenceNumber": sequence,
+        "StreamViewType": "NEW_IMAGE",
+    }
+    if event_name != "REMOVE":
+        change["NewImage"] = item
+    return {"eventID": uuid.uuid4().hex, "eventName": event_name, "dynamodb": change}
+
+
+def replies(group_uuid, sender, recipient, count) -> list[Message]:
+    start = datetime.now(UTC)
+    return [
+        Message(
+            uuid=uuid.uuid4(),
+            group_uuid=group_uuid,
+            sender_uuid=sender.uuid,
+            recipient_uuid=recipient.uuid,
+            body=f"reply {n}",
+            created_at=start + timedelta(milliseconds=n),
+        )
+        for n in range(1, count + 1)
+    ]
+
+
+def rows(table, group_uuid, *users):
+    return [table.inbox_row_get(user_uuid=u.uuid, group_uuid=group_uuid) for u in users]
+
+
+def test_replayed_record_does_not_raise_unread_count(messaging_table, group, alice, bob):
+    (message,) = replies(group, alice, bob, 1)
+    record = stream_record(message_item(message))
+
+    first = records_apply(records=[record], table=messaging_table)
+    again = records_apply(records=[record, record], table=messaging_table)
+
+    alice_row, bob_row = rows(messaging_table, group, alice, bob)
+    assert (first.updated, again.updated) == (2, 0)
+    assert bob_row.unread_count == 2
+    assert alice_row.unread_count == 0
+    assert alice_row.last_message_sk == bob_row.last_message_sk == message.sk
+
+
+def test_out_of_order_records_end_on_the_newest_message_and_count_each_once(
+    messaging_table, group, alice, bob
+):
+    messages = replies(group, alice, bob, 4)
+    shuffled = [messages[2], messages[0], messages[3], messages[1]]
+
+    result = records_apply(
+        records=[stream_record(message_item(m)) for m in shuffled], table=messaging_table
+    )
+
+    alice_row, bob_row = rows(messaging_table, group, alice, bob)
+    assert result.failed == []
+    assert bob_row.last_message_body == alice_row.last_message_body == "reply 4"
+    assert bob_row.last_message_sk == messages[3].sk
+    assert bob_row.unread_message_sks >= {m.sk for m in messages}
+    assert bob_row.unread_count == 5
+
+
+def test_remove_modify_and_foreign_items_are_skipped_and_change_nothing(
+    messaging_table, group, alice, bob
+):
+    (message,) = replies(group, alice, bob, 1)
+    member = Member(uuid=alice.uuid, handle=alice.handle, display_name=alice.display_name)
+    foreign_row = inbox_item(owner=member, other=member, message=message, unread=True)
+    before = rows(messaging_table, group, alice, bob)
+
+    result = records_apply(
+        records=[
+            stream_record(message_item(message), "REMOVE"),
+            stream_record(message_item(message), "MODIFY"),
+            stream_record(foreign_row),
+            stream_record({"pk": {"S": "IDEM#x"}, "sk": {"S": "key"}}),
+            stream_record({"pk": {"S": "SOMETHING#else"}, "sk": {"S": "1"}}),
+        ],
+        table=messaging_table,
+    )
+
+    assert (result.records, result.skipped, result.updated, result.failed) == (5, 5, 0, [])
+    assert rows(messaging_table, group, alice, bob) == before
+
+
+def test_poison_record_mid_batch_fails_alone_and_the_rest_apply(
+    messaging_table, group, alice, bob
+):
+    messages = replies(group, alice, bob, 2)
+    poison_item = message_item(messages[0])
+    del poison_item["recipient_uuid"]
+    poison_item["sk"] = {"S": "not a sort key"}
+    poison = stream_record(poison_item)
+    batch = [
+        stream_record(message_item(messages[0])),
+        poison,
+        stream_record(message_item(messages[1])),
+    ]
+
+    result = records_apply(records=batch, table=messaging_table)
+
+    assert result.failed == [poison["dynamodb"]["SequenceNumber"]]
+    assert result.batch_item_failures() == [{"itemIdentifier": result.failed[0]}]
+    alice_row, bob_row = rows(messaging_table, group, alice, bob)
+    assert bob_row.last_message_body == alice_row.last_message_body == "reply 2"
+    assert bob_row.unread_count == 3
+
+
+@pytest.mark.parametrize(
+    ("key", "value"),
+    [("pk", f"MSG#{uuid.uuid4()}"), ("sk", f"2020-01-01T00:00:00.000000Z#{uuid.uuid4()}")],
+)
+def test_message_whose_keys_disagree_with_its_fields_is_a_failure_not_a_write(
+    messaging_table, group, alice, bob, key, value
+):
+    (message,) = replies(group, alice, bob, 1)
+    forged = message_item(message)
+    forged[key] = {"S": value}
+    record = stream_record(forged)
+
+    result = records_apply(records=[record], table=messaging_table)
+
+    assert result.failed == [record["dynamodb"]["SequenceNumber"]]
+    assert rows(messaging_table, group, bob)[0].unread_count == 1
+
+
+def test_unreachable_table_fails_the_rest_of_the_batch_for_retry(
+    messaging_table, group, alice, bob
+):
+    messages = replies(group, alice, bob, 3)
+    batch = [stream_record(message_item(m)) for m in messages]
+
+    result = records_apply(records=batch, table=MessagingTable(f"missing-{uuid.uuid4().hex}"))
+
+    assert result.failed == [record["dynamodb"]["SequenceNumber"] for record in batch]
+    assert result.messages == []
+
+
+def test_summary_line_has_counts_and_no_message_body(messaging_table, group, alice, bob):
+    (message,) = replies(group, alice, bob, 1)
+    result = records_apply(records=[stream_record(message_item(message))], table=messaging_table)
+    assert result.summary().startswith("records=1 updated=2 skipped=0 failed=0")
+    assert "reply" not in result.summary()
+
+
+def test_lambda_handler_reports_only_the_failed_records(
+    messaging_table, group, alice, bob, monkeypatch
+):
+    monkeypatch.setenv("MESSAGING_TABLE", messaging_table.name)
+    monkeypatch.delenv("REDIS_URL", raising=False)
+    (message,) = replies(group, alice, bob, 1)
+    good = stream_record(message_item(message))
+    poison = stream_record({"pk": {"S": f"MSG#{group}"}, "sk": {"S": "x"}})
+
+    response = aws_lambda.handler({"Records": [poison, good, good]}, None)
+
+    assert response == {
+        "batchItemFailures": [{"itemIdentifier": poison["dynamodb"]["SequenceNumber"]}]
+    }
+    assert rows(messaging_table, group, bob)[0].last_message_body == "reply 1"
+
+
+def test_lambda_handler_with_no_records_succeeds(messaging_table, monkeypatch):
+    monkeypatch.setenv("MESSAGING_TABLE", messaging_table.name)
+    assert aws_lambda.handler({"Records": []}, None) == {"batchItemFailures": []}
+
+
+def test_lambda_module_imports_without_django():
+    code = (
+        "import sys, messaging.aws_lambda, messaging.dynamo.fanout;"
+        "assert not [m for m in sys.modules if m.split('.')[0] == 'django'], 'django imported'"
+    )
+    env = {"PATH": "/usr/bin:/bin", "PYTHONPATH": str(ROOT)}
+    completed = subprocess.run(
+        [sys.executable, "-c", code], env=env, capture_output=True, text=True, cwd=ROOT
+    )
+    assert completed.returncode == 0, completed.stderr
+
+
+def test_lag_percentiles_are_nearest_rank():
+    values = [float(n) for n in range(1, 101)]
+    assert (stats.percentile(values, 0.5), stats.percentile(values, 0.95)) == (50.0, 95.0)
+    assert stats.percentile([7.0], 0.95) == 7.0
+    assert stats.percentile([], 0.5) is None
