@@ -14,6 +14,7 @@ from django.test.utils import override_settings
 from bench import load
 from bench.instrument import DynamoMeter
 from bench.seed import Person
+from bench.stack import ROOT
 from messaging.dynamo.client import get_client
 from messaging.store import messaging_table
 
@@ -100,7 +101,9 @@ def throughput(
     return results
 
 
-def floor(*, uncached_url: str, alice: Person, seconds: float, samples: int) -> dict:
+def floor(
+    *, uncached_url: str, sync_url: str, alice: Person, seconds: float, samples: int
+) -> dict:
     """Uncached GET /api/message_groups against the same inbox Query sent bare through
     boto3 (the gateway's own request, replayed): one at a time, so both are latency."""
     page = messaging_table().inbox_page(user_uuid=alice.user.uuid, position=None, limit=20)
@@ -118,12 +121,17 @@ def floor(*, uncached_url: str, alice: Person, seconds: float, samples: int) -> 
         connections=1,
         seconds=seconds,
     )
+    sync = load.wrk_run(
+        url=sync_url + "/api/message_groups", token=alice.token, connections=1, seconds=seconds
+    )
     bare = statistics.median(timings)
     return {
         "bare_query_p50_ms": round(bare, 3),
         "bare_query_samples": samples,
         "http_uncached": http,
+        "http_uncached_sync_workers": sync,
         "ratio": round(http["p50_ms"] / bare, 2),
+        "ratio_sync_workers": round(sync["p50_ms"] / bare, 2),
     }
 
 
@@ -175,7 +183,9 @@ def seeding(*, stack, messages: int, baseline_messages: int) -> dict:
     ):
         between = [f"bench_{name[:5]}_a", f"bench_{name[:5]}_b"]
         command = ["ddb_seed", "--messages", str(count), "--between", *between, *extra]
+        engine_before = stack.engine_cpu_seconds()
         output = stack.manage(*command)
+        engine_cpu = stack.engine_cpu_seconds() - engine_before
         match = SEED_OUTPUT.search(output)
         if match is None:
             raise RuntimeError(f"unexpected ddb_seed output: {output!r}")
@@ -186,6 +196,8 @@ def seeding(*, stack, messages: int, baseline_messages: int) -> dict:
             "write_requests": int(match["requests"]),
             "seconds": seconds,
             "messages_per_s": round(int(match["messages"]) / seconds, 1),
+            # Includes the command's start-up; against `seconds`, how busy the engine was.
+            "engine_cpu_seconds": round(engine_cpu, 2),
         }
     results["speedup"] = round(
         results["batch"]["messages_per_s"] / results["one_put_per_message"]["messages_per_s"], 1
@@ -279,12 +291,15 @@ def _wait_visible(session, url: str, recipient: Person, body: str, timeout: floa
 # --- 6. profile -----------------------------------------------------------------------
 
 
-def profile(*, person: Person, path: str, requests_count: int, out_dir: Path) -> dict:
-    """pyinstrument over `requests_count` uncached requests to `path`, in process."""
+def profile(
+    *, name: str, person: Person, path: str, cached: bool, requests_count: int, out_dir: Path
+) -> dict:
+    """pyinstrument over `requests_count` requests to `path` in process, with the cache
+    disabled or (`cached`) every request a hit. The full tree goes to profile-<name>.*"""
     from pyinstrument import Profiler
 
     client = Client()
-    with override_settings(MESSAGING_CACHE_TTL=0):
+    with override_settings(MESSAGING_CACHE_TTL=600 if cached else 0):
         for _ in range(5):
             client.get(path, **_auth(person))
         profiler = Profiler(interval=0.0005)
@@ -293,15 +308,19 @@ def profile(*, person: Person, path: str, requests_count: int, out_dir: Path) ->
             client.get(path, **_auth(person))
         profiler.stop()
     session = profiler.last_session
-    (out_dir / "profile.txt").write_text(profiler.output_text(unicode=True, show_all=False))
-    (out_dir / "profile.html").write_text(profiler.output_html())
+    (out_dir / f"profile-{name}.txt").write_text(profiler.output_text(unicode=True))
+    (out_dir / f"profile-{name}.html").write_text(profiler.output_html())
     root = session.root_frame()
     self_times: dict[str, float] = {}
     _self_times(root, self_times)
     total = session.duration
     top_self = sorted(self_times.items(), key=lambda item: item[1], reverse=True)[:12]
+    project_times: dict[str, float] = {}
+    _project_times(root, project_times)
     return {
+        "name": name,
         "path": path,
+        "cache": "hit" if cached else "disabled",
         "requests": requests_count,
         "seconds": round(total, 3),
         "ms_per_request": round(total * 1000 / requests_count, 2),
@@ -314,6 +333,12 @@ def profile(*, person: Person, path: str, requests_count: int, out_dir: Path) ->
             for name, seconds in top_self
         ],
         "by_layer": _layers(root, requests_count),
+        "top_project": [
+            {"frame": name, "ms_per_request": round(seconds * 1000 / requests_count, 3)}
+            for name, seconds in sorted(
+                project_times.items(), key=lambda item: item[1], reverse=True
+            )[:10]
+        ],
     }
 
 
@@ -322,17 +347,32 @@ def _frame_name(frame) -> str:
 
 
 def _self_times(frame, into: dict[str, float]) -> None:
-    name = _frame_name(frame)
-    into[name] = into.get(name, 0.0) + frame.total_self_time
+    # pyinstrument's synthetic "[self]" children repeat their parent's self time.
+    if not frame.is_synthetic:
+        name = _frame_name(frame)
+        into[name] = into.get(name, 0.0) + frame.total_self_time
     for child in frame.children:
         _self_times(child, into)
+
+
+PROJECT_DIRS = tuple(str(ROOT / name) for name in ("messaging", "accounts", "cruddur"))
+
+
+def _project_times(frame, into: dict[str, float]) -> None:
+    """Inclusive time of the project's own functions (not Django's, not the bench's)."""
+    if not frame.is_synthetic and (frame.file_path or "").startswith(PROJECT_DIRS):
+        name = f"{frame.function} ({Path(frame.file_path).relative_to(ROOT)}:{frame.line_no})"
+        into[name] = into.get(name, 0.0) + frame.time
+    for child in frame.children:
+        _project_times(child, into)
 
 
 LAYERS = (
     ("DynamoDB call (botocore + HTTP + engine)", "botocore"),
     ("SQL (psycopg2 + ORM)", "django/db"),
-    ("DRF (auth, views, serializers)", "rest_framework"),
+    ("DRF view and all under it", "rest_framework"),
     ("cache (Redis)", "redis"),
+    ("DRF token authentication", "rest_framework/authentication.py"),
 )
 
 

@@ -124,7 +124,9 @@ def markdown(results: dict) -> str:
         f" {meta['seconds']} s.",
         f"- {machine['cpu']}, {machine['cores']} cores, {machine['memory_gb']} GB RAM;"
         f" {machine['os']}; Python {machine['python']}.",
-        f"- Load average at start: {', '.join(map(str, machine['load_average_at_start']))}.",
+        f"- Load average (1, 5, 15 min) at start:"
+        f" {', '.join(map(str, machine['load_average_at_start']))}; at the end:"
+        f" {', '.join(map(str, machine['load_average_at_end']))}.",
         f"- {meta['engines']}; app: {meta['app']}.",
         f"- Load tool: {meta['tools']['wrk']} (from Debian). Java: {meta['tools']['java']}.",
         "",
@@ -221,6 +223,11 @@ def markdown(results: dict) -> str:
                     f"{results['floor']['http_uncached']['p50_ms']:.2f}",
                 ],
                 ["ratio", results["floor"]["ratio"]],
+                [
+                    "GET /api/message_groups, cache disabled, 1 connection, sync workers",
+                    f"{results['floor']['http_uncached_sync_workers']['p50_ms']:.2f}",
+                ],
+                ["ratio with sync workers", results["floor"]["ratio_sync_workers"]],
             ],
         ),
         "",
@@ -265,7 +272,14 @@ def markdown(results: dict) -> str:
         "## 4. Seeding",
         "",
         _md_table(
-            ["command", "messages", "write requests", "seconds", "messages/s"],
+            [
+                "command",
+                "messages",
+                "write requests",
+                "seconds",
+                "messages/s",
+                "DynamoDB Local CPU s",
+            ],
             [
                 [
                     f"`{run['command']}`",
@@ -273,11 +287,17 @@ def markdown(results: dict) -> str:
                     f"{run['write_requests']:,}",
                     run["seconds"],
                     f"{run['messages_per_s']:.0f}",
+                    run["engine_cpu_seconds"],
                 ]
                 for name, run in results["seeding"].items()
                 if name != "speedup"
             ],
         ),
+        "",
+        "Both runs are `ddb_seed` in a process of its own against an engine already warmed"
+        " by the scale data. The last column is the CPU time the DynamoDB Local process"
+        " used during the command (from /proc): close to the wall time times the cores"
+        " left to it means the engine, not the client, set the pace.",
         "",
         "## 5. Fan-out lag (stream mode)",
         "",
@@ -289,7 +309,7 @@ def markdown(results: dict) -> str:
         "",
         "## 6. Where the time goes",
         "",
-        _profile(results["profile"]),
+        *(_profile(profile) for profile in results["profiles"]),
         "",
         "## Changes made because of the measurements",
         "",
@@ -302,15 +322,27 @@ def markdown(results: dict) -> str:
 def _profile(profile: dict) -> str:
     return "\n".join(
         [
-            f"pyinstrument over {profile['requests']} uncached requests to GET"
-            f" `{profile['path']}` in the bench process ({profile['ms_per_request']} ms a"
-            " request under the profiler; the full tree is in bench/results/profile.txt).",
+            f"### GET `{profile['path']}`, cache {profile['cache']}",
+            "",
+            f"pyinstrument over {profile['requests']} requests in the bench process"
+            f" ({profile['ms_per_request']} ms a request under the profiler; the full tree"
+            f" is in bench/results/profile-{profile['name']}.txt).",
             "",
             "Time inside each layer (inclusive, per request):",
             "",
             _md_table(
                 ["layer", "ms / request"],
                 [[label, f"{ms:.2f}"] for label, ms in profile["by_layer"].items()],
+            ),
+            "",
+            "The project's own functions (inclusive time):",
+            "",
+            _md_table(
+                ["function", "ms / request"],
+                [
+                    [f"`{row['frame']}`", f"{row['ms_per_request']:.3f}"]
+                    for row in profile["top_project"]
+                ],
             ),
             "",
             "Top frames by self time:",
@@ -326,6 +358,7 @@ def _profile(profile: dict) -> str:
                     for row in profile["top_self"]
                 ],
             ),
+            "",
         ]
     )
 

@@ -104,7 +104,12 @@ class Stack:
 
     # --- servers --------------------------------------------------------------------
 
-    def start_gunicorn(self, name: str, *, workers: int = 2, **env: str) -> Server:
+    def start_gunicorn(
+        self, name: str, *, workers: int = 2, worker_class: str = "gthread", **env: str
+    ) -> Server:
+        # gthread keeps client connections alive and overlaps a worker's waits on
+        # DynamoDB; sync workers reconnect for every request (the floor phase compares).
+        threads = ["--worker-class", "gthread", "--threads", "4"]
         port = dynamodb_local.free_port()
         process = subprocess.Popen(
             [
@@ -114,6 +119,7 @@ class Stack:
                 f"{HOST}:{port}",
                 "--workers",
                 str(workers),
+                *(threads if worker_class == "gthread" else ["--worker-class", worker_class]),
                 "--timeout",
                 "60",
             ],
@@ -142,6 +148,12 @@ class Stack:
         server = Server(name="stream", process=process)
         self.servers.append(server)
         return server
+
+    def engine_cpu_seconds(self) -> float:
+        """CPU time DynamoDB Local has used so far (user + system, from /proc)."""
+        fields = Path(f"/proc/{self._dynamodb.pid}/stat").read_text().rsplit(")", 1)[1].split()
+        # utime and stime are fields 14 and 15 of the stat line, counted from the pid.
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
     # --- teardown -------------------------------------------------------------------
 

@@ -161,7 +161,8 @@ else:
 MESSAGING_TABLE = os.environ.get("MESSAGING_TABLE", "cruddur-messages")
 MESSAGING_FANOUT = os.environ.get("MESSAGING_FANOUT", "inline")
 MESSAGING_CACHE_TTL = int(os.environ.get("MESSAGING_CACHE_TTL", "600"))
-# Seconds after a write before a freshly read page may be cached (GSI reads lag writes).
+# Seconds a write takes to settle in AWS's eventually consistent index: a page read
+# sooner is cached only until then.
 MESSAGING_CACHE_SETTLE = float(os.environ.get("MESSAGING_CACHE_SETTLE", "1.0"))
 MESSAGING_PAGE_SIZE = int(os.environ.get("MESSAGING_PAGE_SIZE", "20"))
 MESSAGING_MAX_PAGE_SIZE = 100

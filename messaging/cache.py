@@ -12,6 +12,7 @@ warning is logged at most once per `WARNING_INTERVAL`.
 """
 
 import logging
+import math
 import threading
 import time
 import uuid
@@ -83,18 +84,26 @@ def first_page(*, key: str, position: dict | None, limit: int, load: Callable[[]
     # The generation was read before the query: if a write lands in between, it moves
     # the generation on and the page stored below is never served.
     page = load()
-    if generation is not None and _settled(generation):
+    if generation is not None:
         try:
-            cache.set(key, (generation, page), timeout=settings.MESSAGING_CACHE_TTL)
+            cache.set(key, (generation, page), timeout=_timeout(generation))
         except Exception as exc:
             _unavailable(exc, "store")
     return page
 
 
-def _settled(generation: int) -> bool:
-    # The inbox comes from a GSI, eventually consistent in AWS: a page read just after a
-    # write may not show it yet, so it is served but not cached until the write settles.
-    return cache_keys.generation_age(generation) >= settings.MESSAGING_CACHE_SETTLE
+def _timeout(generation: int) -> int:
+    """The full TTL once the last write has settled; until then, only until it settles.
+
+    The inbox comes from a GSI, eventually consistent in AWS, so a page read just after
+    a write may not show it yet. Such a page may be served for as long as the index
+    itself could lag, and no longer.
+    """
+    unsettled = settings.MESSAGING_CACHE_SETTLE - cache_keys.generation_age(generation)
+    if unsettled <= 0:
+        return settings.MESSAGING_CACHE_TTL
+    # Whole seconds: Redis expiries are.
+    return min(settings.MESSAGING_CACHE_TTL, math.ceil(unsettled))
 
 
 def pages_invalidate(*, keys: Iterable[str]) -> None:

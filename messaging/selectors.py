@@ -95,15 +95,11 @@ def chat_message_from_record(message: Message, people: dict[uuid.UUID, Person]) 
     )
 
 
-def inbox_list(
-    *, user, cursor: str | None = None, page_size: int | None = None
-) -> CursorPage[Conversation]:
-    """The user's conversations, newest first. 1 DynamoDB Query (none when the first
-    page is cached), at most 1 SQL query."""
-    limit = page_size_clean(page_size)
-    position = cursor_decode(kind=INBOX_CURSOR, cursor=cursor)
+def _inbox_rows(*, user, position: dict | None, limit: int):
+    """One page of the user's inbox rows; the first page goes through the read-aside
+    cache. 1 DynamoDB Query, none on a cache hit."""
     try:
-        page = cache.first_page(
+        return cache.first_page(
             key=cache.inbox_key(user.uuid),
             position=position,
             limit=limit,
@@ -113,6 +109,16 @@ def inbox_list(
         )
     except MalformedKey as exc:
         raise InvalidCursor() from exc
+
+
+def inbox_list(
+    *, user, cursor: str | None = None, page_size: int | None = None
+) -> CursorPage[Conversation]:
+    """The user's conversations, newest first. 1 DynamoDB Query (none when the first
+    page is cached), at most 1 SQL query."""
+    limit = page_size_clean(page_size)
+    position = cursor_decode(kind=INBOX_CURSOR, cursor=cursor)
+    page = _inbox_rows(user=user, position=position, limit=limit)
     people = people_by_uuid(uuids={row.other.uuid for row in page.items})
     return CursorPage(
         items=[conversation_from_row(row, people) for row in page.items],
@@ -185,14 +191,30 @@ def user_get_by_handle(*, handle: str):
     return user
 
 
-def inbox_unread_count(*, user, first_page: CursorPage[Conversation] | None = None) -> int:
+def inbox_unread_count(
+    *,
+    user,
+    first_page: CursorPage[Conversation] | None = None,
+    read_group_uuid: uuid.UUID | None = None,
+) -> int:
     """How many of the user's conversations have unread messages (the navigation badge).
 
-    Free when `first_page` (the inbox's first page, already read) holds the whole inbox;
-    otherwise 1 strongly consistent DynamoDB Query (Select=COUNT). No SQL.
+    When the inbox fits on its first page the count comes from that page: `first_page`
+    if the caller already has it, else the cached rows (no request on a hit, 1 Query on
+    a miss; no SQL either way). A longer inbox costs 1 strongly consistent count Query.
+    `read_group_uuid` is a conversation the caller has just marked read, which a page
+    read before (or cached before) that write may still show as unread.
     """
-    if first_page is not None and first_page.next_cursor is None:
-        return sum(1 for conversation in first_page.items if conversation.unread_count)
+    if first_page is not None:
+        unread = {c.group_uuid for c in first_page.items if c.unread_count}
+        complete = first_page.next_cursor is None
+    else:
+        rows = _inbox_rows(user=user, position=None, limit=settings.MESSAGING_PAGE_SIZE)
+        unread = {row.group_uuid for row in rows.items if row.unread_count}
+        complete = rows.next_position is None
+    if complete:
+        unread.discard(read_group_uuid)
+        return len(unread)
     return messaging_table().inbox_unread_count(user_uuid=user.uuid)
 
 

@@ -55,7 +55,7 @@ def quick_run(tmp_path_factory):
 
 def test_quick_run_measures_every_phase(quick_run):
     results = quick_run["results"]
-    assert {"meta", "request_cost", "http", "floor", "scale", "seeding", "fanout", "profile"} <= (
+    assert {"meta", "request_cost", "http", "floor", "scale", "seeding", "fanout", "profiles"} <= (
         results.keys()
     )
     operations = {(row["operation"], row["variant"]) for row in results["request_cost"]}
@@ -76,7 +76,8 @@ def test_quick_run_measures_every_phase(quick_run):
             assert run["errors"] == 0
     assert results["fanout"]["lost"] == 0
     assert results["fanout"]["sends"] == results["meta"]["sizes"]["fanout_sends"]
-    assert results["profile"]["top_self"]
+    assert [profile["cache"] for profile in results["profiles"]] == ["disabled", "hit"]
+    assert all(profile["top_self"] for profile in results["profiles"])
 
 
 def test_request_cost_comes_from_instrumentation(quick_run):

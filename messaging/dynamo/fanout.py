@@ -14,6 +14,7 @@ Django.
 import logging
 import uuid
 from collections.abc import Iterable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
@@ -24,6 +25,9 @@ from messaging.dynamo.records import Message
 from messaging.dynamo.table import MessagingTable, message_from_item
 
 logger = logging.getLogger("messaging.stream")
+
+# Parallel UpdateItems per batch: within the client's connection pool (client.py).
+CONCURRENCY = 8
 
 
 class NotAMessage(Exception):
@@ -98,48 +102,55 @@ def message_from_record(record: dict) -> Message:
     return message
 
 
-def records_apply(*, records: Iterable[dict], table: MessagingTable) -> FanoutResult:
+def records_apply(
+    *, records: Iterable[dict], table: MessagingTable, concurrency: int = CONCURRENCY
+) -> FanoutResult:
     """Fan every record of the batch out to the inbox rows; report the failed ones."""
-    result = FanoutResult()
     records = list(records)
+    result = FanoutResult(records=len(records))
+    failed: list[tuple[int, str]] = []
+    work: list[tuple[int, Message]] = []
     for index, record in enumerate(records):
-        result.records += 1
         try:
-            message = message_from_record(record)
+            work.append((index, message_from_record(record)))
         except NotAMessage:
             result.skipped += 1
-            continue
         except Exception as exc:
             # A poison record: fail it alone, so the batch's other records still apply.
             logger.warning("stream record %s unreadable (%s)", record_id(record), exc_name(exc))
-            result.failed.append(record_id(record))
+            failed.append((index, record_id(record)))
+    # The updates commute (forward-only, set-valued), so a batch can apply in parallel.
+    with ThreadPoolExecutor(max_workers=max(1, min(concurrency, len(work)))) as pool:
+        outcomes = list(pool.map(lambda item: _advance(table, item[1]), work))
+    for (index, message), outcome in zip(work, outcomes, strict=True):
+        if isinstance(outcome, Exception):
+            logger.warning(
+                "stream record %s failed (%s)", record_id(records[index]), exc_name(outcome)
+            )
+            failed.append((index, record_id(records[index])))
+            if isinstance(outcome, StoreUnavailable):
+                result.unavailable = str(outcome)
             continue
-        try:
-            result.updated += table.inbox_rows_advance(message=message)
-        except StoreUnavailable as exc:
-            # The table itself is failing: the rest would only wait out the same retries.
-            logger.warning("stream fan-out stopped at %s (%s)", record_id(record), exc)
-            result.failed.extend(record_id(rest) for rest in records[index:])
-            result.records = len(records)
-            result.unavailable = str(exc)
-            break
-        except Exception as exc:
-            logger.warning("stream record %s failed (%s)", record_id(record), exc_name(exc))
-            result.failed.append(record_id(record))
-            continue
+        changed, lag_ms = outcome
+        result.updated += changed
         result.messages.append(message)
-        result.lag_ms.append(_lag_ms(message))
+        result.lag_ms.append(lag_ms)
+    result.failed = [record for _, record in sorted(failed)]
     _count(result)
     return result
+
+
+def _advance(table: MessagingTable, message: Message) -> tuple[int, float] | Exception:
+    try:
+        changed = table.inbox_rows_advance(message=message)
+    except Exception as exc:
+        return exc
+    return changed, (datetime.now(UTC) - message.created_at).total_seconds() * 1000
 
 
 def exc_name(exc: Exception) -> str:
     # The type, not the message: botocore messages can quote the item, body included.
     return type(exc).__name__
-
-
-def _lag_ms(message: Message) -> float:
-    return (datetime.now(UTC) - message.created_at).total_seconds() * 1000
 
 
 def _count(result: FanoutResult) -> None:

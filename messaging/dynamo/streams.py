@@ -224,7 +224,8 @@ class StreamPoller:
         max_attempts: int = 3,
         retry_delay: float = 0.2,
         idle_delay: float = 0.05,
-        idle_max: float = 2.0,
+        idle_max: float = 0.25,
+        outage_delay: float = 2.0,
         start: str = TRIM_HORIZON,
     ):
         self.reader = reader
@@ -236,6 +237,7 @@ class StreamPoller:
         self.retry_delay = retry_delay
         self.idle_delay = idle_delay
         self.idle_max = idle_max
+        self.outage_delay = outage_delay
         self.start = start
         self.totals = PollTotals()
         self._iterators: dict[str, str] = {}
@@ -255,9 +257,9 @@ class StreamPoller:
             except StoreUnavailable as exc:
                 if once:
                     raise
-                logger.warning("stream unreadable (%s); retrying in %.0fs", exc, self.idle_max)
+                logger.warning("stream unreadable (%s); retrying in %.0fs", exc, self.outage_delay)
                 self._iterators.clear()
-                stop.wait(self.idle_max)
+                stop.wait(self.outage_delay)
         return self.totals
 
     def _follow(self, stop: threading.Event, *, once: bool) -> None:
@@ -294,7 +296,9 @@ class StreamPoller:
                 continue
             if records:
                 progressed = True
-                self._deliver(shard_id, records, stop)
+                if not self._deliver(shard_id, records, stop):
+                    # Stopped mid-retry: the shard's state stays at its checkpoint.
+                    break
             if next_iterator is None:
                 self.checkpoints.finish(shard_id)
                 del self._iterators[shard_id]
@@ -303,7 +307,8 @@ class StreamPoller:
                 self._iterators[shard_id] = next_iterator
         return progressed, shard_closed
 
-    def _deliver(self, shard_id: str, records: list[dict], stop: threading.Event) -> None:
+    def _deliver(self, shard_id: str, records: list[dict], stop: threading.Event) -> bool:
+        """Process and checkpoint the batch; False if stopped before it was done."""
         self.totals.batches += 1
         self.totals.records += len(records)
         pending, attempt = records, 1
@@ -314,7 +319,7 @@ class StreamPoller:
             )
             if first is None:
                 self.checkpoints.advance(shard_id, _sequence(pending[-1]))
-                return
+                return True
             if first > 0:
                 self.checkpoints.advance(shard_id, _sequence(pending[first - 1]))
             pending = pending[first:]
@@ -326,8 +331,9 @@ class StreamPoller:
                 continue
             if stop.wait(self.retry_delay * 2 ** (attempt - 1)):
                 # Stopping: leave the failed records to the next run, not the dead letters.
-                return
+                return False
             attempt += 1
+        return True
 
     def _dead_letter(self, shard_id: str, record: dict, *, attempts: int) -> None:
         change = record.get("dynamodb", {}) if isinstance(record, dict) else {}

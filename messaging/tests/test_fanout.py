@@ -165,7 +165,7 @@ def test_message_whose_keys_disagree_with_its_fields_is_a_failure_not_a_write(
     assert rows(messaging_table, group, bob)[0].unread_count == 1
 
 
-def test_unreachable_table_fails_the_rest_of_the_batch_for_retry(
+def test_unreachable_table_fails_every_message_record_for_retry(
     messaging_table, group, alice, bob
 ):
     messages = replies(group, alice, bob, 3)

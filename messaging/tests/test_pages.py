@@ -388,3 +388,20 @@ def test_expired_form_gets_the_sites_csrf_page(messaging_table, alice):
     response = client.post("/messages/new/alice", {"message": "hi"})
     assert response.status_code == 403
     assert "That form had expired" in text(response)
+
+
+def test_reopening_a_read_conversation_on_a_warm_cache_costs_only_the_membership_read(
+    messaging_table, as_alice, bob, dynamodb_requests, settings
+):
+    settings.MESSAGING_CACHE_SETTLE = 0
+    sent = services.conversation_start(sender=bob, handle="alice", body="hi alice")
+    as_alice.get(conversation_url(sent.group_uuid))
+    as_alice.get(conversation_url(sent.group_uuid))
+    dynamodb_requests.reset()
+
+    response = as_alice.get(conversation_url(sent.group_uuid))
+
+    assert response.status_code == 200
+    assert nav_badge(response) is None
+    # Invariant 5 keeps the strongly consistent GetItem; messages and badge are cached.
+    assert dynamodb_requests == {"GetItem": 1}
