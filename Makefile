@@ -38,12 +38,11 @@ format: install
 	$(VENV)/bin/ruff check --fix .
 	$(VENV)/bin/ruff format .
 
-# Installs wrk from Debian (needs root, as on the dev machines and CI) and the bench-only
-# Python tools, then runs the whole benchmark on its own stack (see docs/benchmarks.md).
+# Installs wrk from Debian (needs root, as on the dev machines and CI), then runs the
+# whole benchmark on its own stack (see docs/benchmarks.md).
 bench: install
 	command -v wrk >/dev/null || (apt-get update -qq && \
 	  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends wrk)
-	$(PY) -m pip install --quiet --disable-pip-version-check -r bench/requirements.txt
 	$(PY) -m bench.run
 
 clean:

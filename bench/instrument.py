@@ -51,26 +51,26 @@ class Cost:
 
 
 class DynamoMeter:
-    """Hooks on the shared DynamoDB client, active while `measure()` is open."""
+    """Hooks on the shared DynamoDB client, registered only while `measure()` is open
+    so that nothing else the bench times (the bare Query floor) pays for them."""
+
+    HOOKS = (
+        ("provide-client-params.dynamodb", "_ask_capacity"),
+        ("before-call.dynamodb", "_count"),
+        ("after-call.dynamodb", "_consumed"),
+    )
 
     def __init__(self):
-        self.cost: Cost | None = None
-        events = get_client().meta.events
-        events.register("provide-client-params.dynamodb", self._ask_capacity)
-        events.register("before-call.dynamodb", self._count)
-        events.register("after-call.dynamodb", self._consumed)
+        self.cost = Cost()
 
     def _ask_capacity(self, params, model, **_):
-        if self.cost is not None and model.name in CAPACITY_OPERATIONS:
+        if model.name in CAPACITY_OPERATIONS:
             params.setdefault("ReturnConsumedCapacity", "TOTAL")
 
     def _count(self, model, **_):
-        if self.cost is not None:
-            self.cost.dynamodb[model.name] += 1
+        self.cost.dynamodb[model.name] += 1
 
     def _consumed(self, parsed, model, **_):
-        if self.cost is None:
-            return
         consumed = parsed.get("ConsumedCapacity")
         entries = consumed if isinstance(consumed, list) else [consumed] if consumed else []
         self.cost.capacity += sum(entry.get("CapacityUnits", 0.0) for entry in entries)
@@ -82,16 +82,19 @@ class DynamoMeter:
 
     @contextmanager
     def measure(self):
-        cost = Cost()
+        cost = self.cost = Cost()
         before = stats.snapshot()
-        self.cost = cost
+        events = get_client().meta.events
+        for event, handler in self.HOOKS:
+            events.register(event, getattr(self, handler))
         started = time.perf_counter()
         try:
             with CaptureQueriesContext(connection) as queries:
                 yield cost
         finally:
             cost.ms = (time.perf_counter() - started) * 1000
-            self.cost = None
+            for event, handler in self.HOOKS:
+                events.unregister(event, getattr(self, handler))
         cost.sql_queries = len(queries.captured_queries)
         after = stats.snapshot()
         cost.cache = {

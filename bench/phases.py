@@ -8,6 +8,7 @@ import uuid
 from pathlib import Path
 
 import requests
+from django.conf import settings
 from django.test import Client
 from django.test.utils import override_settings
 
@@ -73,6 +74,7 @@ def request_cost(
             **_auth(alice),
         )
 
+    # `run` sends twice (warm, then measured), and each must meet a pair never seen.
     new_pairs = iter(strangers)
     run("start", "new pair", lambda: start(next(new_pairs).handle), 201)
     run("start", "existing pair", lambda: start(bob.handle), 201)
@@ -101,12 +103,12 @@ def throughput(
     return results
 
 
-def floor(
-    *, uncached_url: str, sync_url: str, alice: Person, seconds: float, samples: int
-) -> dict:
+def floor(*, uncached_url: str, alice: Person, seconds: float, samples: int) -> dict:
     """Uncached GET /api/message_groups against the same inbox Query sent bare through
     boto3 (the gateway's own request, replayed): one at a time, so both are latency."""
-    page = messaging_table().inbox_page(user_uuid=alice.user.uuid, position=None, limit=20)
+    page = messaging_table().inbox_page(
+        user_uuid=alice.user.uuid, position=None, limit=settings.MESSAGING_PAGE_SIZE
+    )
     client = get_client()
     for _ in range(20):
         client.query(**page.request)
@@ -121,17 +123,12 @@ def floor(
         connections=1,
         seconds=seconds,
     )
-    sync = load.wrk_run(
-        url=sync_url + "/api/message_groups", token=alice.token, connections=1, seconds=seconds
-    )
     bare = statistics.median(timings)
     return {
         "bare_query_p50_ms": round(bare, 3),
         "bare_query_samples": samples,
         "http_uncached": http,
-        "http_uncached_sync_workers": sync,
         "ratio": round(http["p50_ms"] / bare, 2),
-        "ratio_sync_workers": round(sync["p50_ms"] / bare, 2),
     }
 
 
@@ -196,11 +193,15 @@ def seeding(*, stack, messages: int, baseline_messages: int) -> dict:
             "write_requests": int(match["requests"]),
             "seconds": seconds,
             "messages_per_s": round(int(match["messages"]) / seconds, 1),
-            # Includes the command's start-up; against `seconds`, how busy the engine was.
+            # Includes the command's start-up, so a little above the write phase's share.
             "engine_cpu_seconds": round(engine_cpu, 2),
+            "engine_cpu_ms_per_message": round(engine_cpu * 1000 / int(match["messages"]), 3),
+            "engine_cores_busy": round(engine_cpu / seconds, 2),
         }
-    results["speedup"] = round(
-        results["batch"]["messages_per_s"] / results["one_put_per_message"]["messages_per_s"], 1
+    batch, baseline = results["batch"], results["one_put_per_message"]
+    results["speedup"] = round(batch["messages_per_s"] / baseline["messages_per_s"], 1)
+    results["engine_cpu_ratio"] = round(
+        baseline["engine_cpu_ms_per_message"] / batch["engine_cpu_ms_per_message"], 1
     )
     return results
 
@@ -326,16 +327,16 @@ def profile(
         "ms_per_request": round(total * 1000 / requests_count, 2),
         "top_self": [
             {
-                "frame": name,
+                "frame": frame,
                 "ms_per_request": round(seconds * 1000 / requests_count, 3),
                 "share": round(seconds / total, 3),
             }
-            for name, seconds in top_self
+            for frame, seconds in top_self
         ],
-        "by_layer": _layers(root, requests_count),
+        "by_layer": _layers(root, requests_count, LAYERS),
         "top_project": [
-            {"frame": name, "ms_per_request": round(seconds * 1000 / requests_count, 3)}
-            for name, seconds in sorted(
+            {"frame": frame, "ms_per_request": round(seconds * 1000 / requests_count, 3)}
+            for frame, seconds in sorted(
                 project_times.items(), key=lambda item: item[1], reverse=True
             )[:10]
         ],
@@ -376,13 +377,47 @@ LAYERS = (
 )
 
 
-def _layers(root, requests_count: int) -> dict:
+CLIENT_STAGES = (
+    ("validate and serialize the request", "botocore/validate.py"),
+    ("validate and serialize the request", "botocore/serialize.py"),
+    ("SigV4 signing", "botocore/auth.py"),
+    ("user-agent string", "botocore/useragent.py"),
+    ("HTTP round trip (incl. the engine)", "urllib3/"),
+    ("parse the response", "botocore/parsers.py"),
+)
+
+
+def client_profile(*, request: dict, calls: int, out_dir: Path) -> dict:
+    """pyinstrument over `calls` bare Queries: where the boto3 client's own time goes,
+    by stage, to tell whether any client setting could matter."""
+    from pyinstrument import Profiler
+
+    client = get_client()
+    for _ in range(20):
+        client.query(**request)
+    profiler = Profiler(interval=0.0005)
+    profiler.start()
+    for _ in range(calls):
+        client.query(**request)
+    profiler.stop()
+    session = profiler.last_session
+    (out_dir / "profile-bare-query.txt").write_text(
+        profiler.output_text(unicode=True, show_all=True)
+    )
+    return {
+        "calls": calls,
+        "ms_per_call": round(session.duration * 1000 / calls, 3),
+        "stages": _layers(session.root_frame(), calls, CLIENT_STAGES),
+    }
+
+
+def _layers(root, requests_count: int, layers: tuple) -> dict:
     """Inclusive time under the outermost frame of each layer, per request."""
-    totals = dict.fromkeys((label for label, _ in LAYERS), 0.0)
+    totals = dict.fromkeys((label for label, _ in layers), 0.0)
 
     def walk(frame, inside: set[str]):
         path = frame.file_path or ""
-        for label, marker in LAYERS:
+        for label, marker in layers:
             if label not in inside and marker in path:
                 totals[label] += frame.time
                 inside = inside | {label}

@@ -20,6 +20,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from bench.stack import ROOT, Stack
+from devtools import dynamodb_local
 
 RESULTS = ROOT / "bench" / "results"
 DOC = ROOT / "docs" / "benchmarks.md"
@@ -115,6 +116,7 @@ def _run(stack: Stack, *, sizes: dict, out: Path, quick: bool) -> dict:
 
     from bench import phases, seed
     from bench.instrument import DynamoMeter
+    from messaging.store import messaging_table
 
     results: dict = {"meta": _meta(sizes, quick=quick)}
 
@@ -146,12 +148,9 @@ def _run(stack: Stack, *, sizes: dict, out: Path, quick: bool) -> dict:
         baseline_messages=sizes["seed_baseline_messages"],
     )
 
-    _step("starting gunicorn (cache on, cache off, cache off with sync workers), the worker")
+    _step("starting gunicorn (cache on, cache off) and the stream worker")
     cached = stack.start_gunicorn("gunicorn-cached")
     uncached = stack.start_gunicorn("gunicorn-uncached", MESSAGING_CACHE_TTL="0")
-    uncached_sync = stack.start_gunicorn(
-        "gunicorn-uncached-sync", worker_class="sync", MESSAGING_CACHE_TTL="0"
-    )
     stack.start_stream_worker()
 
     meter = DynamoMeter()
@@ -170,7 +169,6 @@ def _run(stack: Stack, *, sizes: dict, out: Path, quick: bool) -> dict:
     )
     results["floor"] = phases.floor(
         uncached_url=uncached.url,
-        sync_url=uncached_sync.url,
         alice=alice,
         seconds=sizes["scale_seconds"],
         samples=sizes["floor_samples"],
@@ -223,6 +221,12 @@ def _run(stack: Stack, *, sizes: dict, out: Path, quick: bool) -> dict:
             out_dir=out,
         ),
     ]
+    inbox_request = messaging_table().inbox_page(
+        user_uuid=alice.user.uuid, position=None, limit=settings.MESSAGING_PAGE_SIZE
+    )
+    results["client_profile"] = phases.client_profile(
+        request=inbox_request.request, calls=sizes["profile_requests"], out_dir=out
+    )
     _step("stopping the stack")
     return results
 
@@ -242,10 +246,16 @@ def _meta(sizes: dict, *, quick: bool) -> dict:
             "load_average_at_start": [round(value, 2) for value in os.getloadavg()],
         },
         "tools": {"wrk": _version(["wrk", "--version"]), "java": _version(["java", "-version"])},
-        "engines": "DynamoDB Local (in memory), PostgreSQL, Redis, all on 127.0.0.1",
-        "app": "gunicorn, 2 gthread workers x 4 threads, DJANGO_DEBUG=0, MESSAGING_FANOUT=stream",
+        "engines": f"{_dynamodb_engine()} (in memory), PostgreSQL, Redis, all on 127.0.0.1",
+        "app": "gunicorn, 2 sync workers, DJANGO_DEBUG=0, MESSAGING_FANOUT=stream",
         "git_commit": _version(["git", "-C", str(ROOT), "rev-parse", "--short", "HEAD"]),
     }
+
+
+def _dynamodb_engine() -> str:
+    # devtools falls back to moto_server without a JDK; a run on it is not comparable.
+    problem = dynamodb_local.java_problem()
+    return "DynamoDB Local" if problem is None else f"moto_server ({problem})"
 
 
 def _cpu_model() -> str:

@@ -104,12 +104,7 @@ class Stack:
 
     # --- servers --------------------------------------------------------------------
 
-    def start_gunicorn(
-        self, name: str, *, workers: int = 2, worker_class: str = "gthread", **env: str
-    ) -> Server:
-        # gthread keeps client connections alive and overlaps a worker's waits on
-        # DynamoDB; sync workers reconnect for every request (the floor phase compares).
-        threads = ["--worker-class", "gthread", "--threads", "4"]
+    def start_gunicorn(self, name: str, *, workers: int = 2, **env: str) -> Server:
         port = dynamodb_local.free_port()
         process = subprocess.Popen(
             [
@@ -119,7 +114,6 @@ class Stack:
                 f"{HOST}:{port}",
                 "--workers",
                 str(workers),
-                *(threads if worker_class == "gthread" else ["--worker-class", worker_class]),
                 "--timeout",
                 "60",
             ],

@@ -3,6 +3,22 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 VENV=.venv
+
+# Debian packages the suite drives: Chromium for the browser tests (through Playwright,
+# never a browser download) and wrk for the bench's smoke test.
+missing=()
+command -v chromium >/dev/null 2>&1 || missing+=(chromium fonts-dejavu-core)
+command -v wrk >/dev/null 2>&1 || missing+=(wrk)
+if [ ${#missing[@]} -gt 0 ]; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
+      "${missing[@]}" >/dev/null
+  else
+    echo "not installed: ${missing[*]} - their tests will be skipped (sudo apt-get install ${missing[*]})"
+  fi
+fi
+
 $VENV/bin/ruff check .
 $VENV/bin/ruff format --check .
 $VENV/bin/python manage.py check

@@ -97,9 +97,9 @@ def test_avatar_upload_lands_in_the_bucket_and_its_url_serves_it(
     assert [item["Key"] for item in stored] == [alice.avatar.name]
     url = alice.avatar.url
     assert url.startswith(f"{s3_endpoint}/{BUCKET}/avatars/")
-    assert (
-        f'src="{url.replace("&", "&amp;")}"' in client.get("/accounts/profile/").content.decode()
-    )
+    # Presigned URLs carry their own expiry time, so two renderings differ after the path.
+    object_url = url.split("?")[0]
+    assert f'src="{object_url}?' in client.get("/accounts/profile/").content.decode()
     # The URL was checked above to be the loopback endpoint.
     with urllib.request.urlopen(url, timeout=5) as served, Image.open(served) as thumbnail:  # noqa: S310
         assert (thumbnail.format, thumbnail.size) == ("JPEG", (256, 256))

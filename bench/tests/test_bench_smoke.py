@@ -55,9 +55,17 @@ def quick_run(tmp_path_factory):
 
 def test_quick_run_measures_every_phase(quick_run):
     results = quick_run["results"]
-    assert {"meta", "request_cost", "http", "floor", "scale", "seeding", "fanout", "profiles"} <= (
-        results.keys()
-    )
+    assert {
+        "meta",
+        "request_cost",
+        "http",
+        "floor",
+        "scale",
+        "seeding",
+        "fanout",
+        "profiles",
+        "client_profile",
+    } <= results.keys()
     operations = {(row["operation"], row["variant"]) for row in results["request_cost"]}
     assert {
         ("inbox", "cache disabled"),
@@ -78,6 +86,7 @@ def test_quick_run_measures_every_phase(quick_run):
     assert results["fanout"]["sends"] == results["meta"]["sizes"]["fanout_sends"]
     assert [profile["cache"] for profile in results["profiles"]] == ["disabled", "hit"]
     assert all(profile["top_self"] for profile in results["profiles"])
+    assert results["client_profile"]["stages"]["HTTP round trip (incl. the engine)"] > 0
 
 
 def test_request_cost_comes_from_instrumentation(quick_run):
