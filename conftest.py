@@ -117,6 +117,16 @@ def user_factory(db):
     return make
 
 
+@pytest.fixture
+def alice(user_factory):
+    return user_factory("alice", display_name="Alice Liddell")
+
+
+@pytest.fixture
+def bob(user_factory):
+    return user_factory("bob", display_name="Bob Builder")
+
+
 class RequestCounter:
     """Counts DynamoDB API calls by operation, as sent over the wire."""
 

@@ -9,16 +9,6 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def alice(user_factory):
-    return user_factory("alice", display_name="Alice Liddell")
-
-
-@pytest.fixture
-def bob(user_factory):
-    return user_factory("bob", display_name="Bob Builder")
-
-
-@pytest.fixture
 def staff_client(client, user_factory):
     client.force_login(user_factory("operator", is_staff=True, is_superuser=True))
     return client

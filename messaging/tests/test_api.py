@@ -19,16 +19,6 @@ GROUP_KEYS = {"uuid", "handle", "display_name", "message", "created_at", "unread
 
 
 @pytest.fixture
-def alice(user_factory):
-    return user_factory("alice", display_name="Alice Liddell")
-
-
-@pytest.fixture
-def bob(user_factory):
-    return user_factory("bob", display_name="Bob Builder")
-
-
-@pytest.fixture
 def as_alice(api_client, alice):
     return api_client(alice)
 

@@ -19,16 +19,6 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 
 @pytest.fixture
-def alice(user_factory):
-    return user_factory("alice", display_name="Alice Liddell")
-
-
-@pytest.fixture
-def bob(user_factory):
-    return user_factory("bob", display_name="Bob Builder")
-
-
-@pytest.fixture
 def cached(settings):
     """Cache pages for the full TTL at once: the settle window after a write exists for
     AWS's index lag, and would otherwise make these back-to-back reads depend on timing."""

@@ -22,16 +22,6 @@ _sequence = itertools.count(1)
 
 
 @pytest.fixture
-def alice(user_factory):
-    return user_factory("alice", display_name="Alice Liddell")
-
-
-@pytest.fixture
-def bob(user_factory):
-    return user_factory("bob", display_name="Bob Builder")
-
-
-@pytest.fixture
 def group(messaging_table, settings, alice, bob):
     """A conversation in stream mode: rows and first message exist, nothing fanned out."""
     settings.MESSAGING_FANOUT = "stream"

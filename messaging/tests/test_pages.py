@@ -12,16 +12,6 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def alice(user_factory):
-    return user_factory("alice", display_name="Alice Liddell")
-
-
-@pytest.fixture
-def bob(user_factory):
-    return user_factory("bob", display_name="Bob Builder")
-
-
-@pytest.fixture
 def as_alice(client, alice):
     client.force_login(alice)
     return client

@@ -12,16 +12,6 @@ from messaging.seeding import conversation_script
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def alice(user_factory):
-    return user_factory("alice", display_name="Alice Liddell")
-
-
-@pytest.fixture
-def bob(user_factory):
-    return user_factory("bob", display_name="Bob Builder")
-
-
 def _load(table, first, second, count, start, end):
     messages = conversation_script(first=first, second=second, count=count, start=start, end=end)
     table.conversation_load(

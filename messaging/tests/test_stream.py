@@ -30,16 +30,6 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture
-def alice(user_factory):
-    return user_factory("alice", display_name="Alice Liddell")
-
-
-@pytest.fixture
-def bob(user_factory):
-    return user_factory("bob", display_name="Bob Builder")
-
-
-@pytest.fixture
 def stream_mode(settings):
     settings.MESSAGING_FANOUT = "stream"
 
@@ -216,9 +206,11 @@ def test_inline_and_stream_reach_identical_inbox_rows_and_both_together_change_n
         stream_table.drop()
 
 
+@pytest.mark.parametrize("fanout", ["inline", "stream"])
 def test_twenty_concurrent_senders_into_one_conversation(
-    messaging_table, stream_mode, alice, bob, checkpoint
+    messaging_table, settings, fanout, alice, bob, checkpoint
 ):
+    settings.MESSAGING_FANOUT = fanout
     group = services.conversation_start(sender=alice, handle="bob", body="hi").group_uuid
     errors = []
     barrier = threading.Barrier(20)
