@@ -12,6 +12,20 @@ DEMO_PASSWORD="${CRUDDUR_DEMO_PASSWORD:-cruddur-demo}"
 # As in production: requests write messages, the stream worker moves the inboxes.
 export MESSAGING_FANOUT="${MESSAGING_FANOUT:-stream}"
 
+if [ ! -f .env ]; then
+  cat > .env <<ENV
+# Written by \`make dev\` (git-ignored): manage.py reads it, so every terminal reaches the
+# local engines. Delete it to point manage.py at real AWS.
+AWS_ENDPOINT_URL_DYNAMODB=$AWS_ENDPOINT_URL_DYNAMODB
+AWS_ENDPOINT_URL_DYNAMODBSTREAMS=$AWS_ENDPOINT_URL_DYNAMODBSTREAMS
+AWS_ACCESS_KEY_ID=local
+AWS_SECRET_ACCESS_KEY=local
+AWS_DEFAULT_REGION=us-east-1
+MESSAGING_FANOUT=$MESSAGING_FANOUT
+ENV
+  echo "wrote .env: manage.py in any terminal now talks to the local engines"
+fi
+
 pids=()
 cleanup() {
   trap - INT TERM EXIT

@@ -333,7 +333,12 @@ def test_token_signed_by_a_key_of_the_same_kid_but_not_the_pools_is_401(local_po
 
 @pytest.mark.parametrize(
     "token",
-    ["not-a-jwt", "a.b.c", "Bearer", jwt.encode({"sub": LOCAL_SUB}, "secret", algorithm="HS256")],
+    [
+        "not-a-jwt",
+        "a.b.c",
+        "Bearer",
+        jwt.encode({"sub": LOCAL_SUB}, "an-hs256-secret-long-enough-for-pyjwt", algorithm="HS256"),
+    ],
     ids=["garbage", "bad-segments", "keyword-again", "hs256"],
 )
 def test_malformed_or_symmetric_token_is_401(local_pool, token, jwks_server):
