@@ -15,8 +15,8 @@ from rest_framework.authtoken.models import Token
 
 from messaging import seeding
 from messaging.dynamo import Member, Message
+from messaging.dynamo.items import inbox_item, message_item
 from messaging.dynamo.keys import group_uuid_for_pair
-from messaging.dynamo.table import inbox_item, message_item
 from messaging.store import messaging_table
 
 User = get_user_model()

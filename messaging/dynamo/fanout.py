@@ -21,8 +21,9 @@ from datetime import UTC, datetime
 from messaging import stats
 from messaging.dynamo import keys
 from messaging.dynamo.errors import StoreUnavailable
+from messaging.dynamo.items import message_from_item
 from messaging.dynamo.records import Message
-from messaging.dynamo.table import MessagingTable, message_from_item
+from messaging.dynamo.table import MessagingTable
 
 logger = logging.getLogger("messaging.stream")
 

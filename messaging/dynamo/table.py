@@ -17,6 +17,15 @@ from botocore.exceptions import BotoCoreError, ClientError
 from messaging.dynamo import keys, schema
 from messaging.dynamo.client import endpoint_description, get_client
 from messaging.dynamo.errors import StoreUnavailable, translate
+from messaging.dynamo.items import (
+    attr_s,
+    idempotency_from_item,
+    idempotency_item,
+    inbox_item,
+    inbox_row_from_item,
+    message_from_item,
+    message_item,
+)
 from messaging.dynamo.records import IdempotencyRecord, InboxRow, Member, Message, Page
 
 # DynamoDB cancels a transaction that races another on the same item; the retry is
@@ -52,10 +61,6 @@ class NotAMember(Exception):
     """The sender's inbox row for the group is gone."""
 
 
-def _s(value) -> dict:
-    return {"S": str(value)}
-
-
 def _gateway_errors(method: Callable) -> Callable:
     @wraps(method)
     def wrapper(self, *args, **kwargs):
@@ -68,120 +73,6 @@ def _gateway_errors(method: Callable) -> Callable:
             raise translated from exc
 
     return wrapper
-
-
-# --- item <-> record -------------------------------------------------------------
-
-
-def message_item(message: Message) -> dict:
-    return {
-        "pk": _s(keys.message_pk(message.group_uuid)),
-        "sk": _s(message.sk),
-        "message_uuid": _s(message.uuid),
-        "message_group_uuid": _s(message.group_uuid),
-        "sender_uuid": _s(message.sender_uuid),
-        # Carried on the message so the stream fan-out knows both members without a read:
-        # a direct-message group never changes its two members.
-        "recipient_uuid": _s(message.recipient_uuid),
-        "body": _s(message.body),
-        "created_at": _s(keys.format_timestamp(message.created_at)),
-    }
-
-
-def message_from_item(item: dict) -> Message:
-    return Message(
-        uuid=uuid.UUID(item["message_uuid"]["S"]),
-        group_uuid=uuid.UUID(item["message_group_uuid"]["S"]),
-        sender_uuid=uuid.UUID(item["sender_uuid"]["S"]),
-        recipient_uuid=uuid.UUID(item["recipient_uuid"]["S"]),
-        body=item["body"]["S"],
-        created_at=keys.parse_timestamp(item["created_at"]["S"]),
-    )
-
-
-def inbox_item(*, owner: Member, other: Member, message: Message, unread: bool) -> dict:
-    item = {
-        "pk": _s(keys.inbox_pk(owner.uuid)),
-        "sk": _s(keys.inbox_sk(message.group_uuid)),
-        "message_group_uuid": _s(message.group_uuid),
-        "user_uuid": _s(owner.uuid),
-        "other_user_uuid": _s(other.uuid),
-        "other_user_handle": _s(other.handle),
-        "other_user_display_name": _s(other.display_name),
-        "last_message_body": _s(message.body),
-        "last_message_sk": _s(message.sk),
-        "last_message_at": _s(keys.format_timestamp(message.created_at)),
-        "last_sender_uuid": _s(message.sender_uuid),
-    }
-    if unread:
-        item["unread_message_sks"] = {"SS": [message.sk]}
-    return item
-
-
-def inbox_row_from_item(item: dict) -> InboxRow:
-    return InboxRow(
-        user_uuid=uuid.UUID(item["user_uuid"]["S"]),
-        group_uuid=uuid.UUID(item["message_group_uuid"]["S"]),
-        other=Member(
-            uuid=uuid.UUID(item["other_user_uuid"]["S"]),
-            handle=item["other_user_handle"]["S"],
-            display_name=item["other_user_display_name"]["S"],
-        ),
-        last_message_body=item["last_message_body"]["S"],
-        last_message_sk=item["last_message_sk"]["S"],
-        last_message_at=keys.parse_timestamp(item["last_message_at"]["S"]),
-        last_sender_uuid=uuid.UUID(item["last_sender_uuid"]["S"]),
-        unread_message_sks=frozenset(item.get("unread_message_sks", {}).get("SS", [])),
-        last_read_sk=item.get("last_read_sk", {}).get("S"),
-    )
-
-
-def idempotency_item(record: IdempotencyRecord) -> dict:
-    return {
-        "pk": _s(keys.idempotency_pk(record.user_uuid)),
-        "sk": _s(record.key),
-        "request_hash": _s(record.request_hash),
-        **{
-            name: value
-            for name, value in message_item(record.message).items()
-            if name not in {"pk", "sk"}
-        },
-        schema.TTL_ATTRIBUTE: {"N": str(record.expires_at)},
-    }
-
-
-def idempotency_from_item(item: dict) -> IdempotencyRecord:
-    return IdempotencyRecord(
-        user_uuid=uuid.UUID(item["pk"]["S"].removeprefix(keys.IDEMPOTENCY_PREFIX)),
-        key=item["sk"]["S"],
-        request_hash=item["request_hash"]["S"],
-        message=message_from_item(item),
-        expires_at=int(item[schema.TTL_ATTRIBUTE]["N"]),
-    )
-
-
-def preview(text: str, width: int = 48) -> str:
-    text = " ".join(text.split())
-    return text if len(text) <= width else text[: width - 1] + "…"
-
-
-def item_summary(item: dict) -> dict[str, str]:
-    """One readable row for any item in the table (ddb_scan)."""
-    pk, sk = item["pk"]["S"], item["sk"]["S"]
-    kind = keys.item_type(pk)
-    if kind == "message":
-        detail = f"from {item['sender_uuid']['S'][:8]}: {preview(item['body']['S'])}"
-    elif kind == "inbox row":
-        row = inbox_row_from_item(item)
-        detail = (
-            f"with @{row.other.handle}, unread {row.unread_count},"
-            f" last: {preview(row.last_message_body)}"
-        )
-    elif kind == "idempotency":
-        detail = f"message {item['message_uuid']['S']}"
-    else:
-        detail = ", ".join(sorted(item))
-    return {"type": kind, "pk": pk, "sk": sk, "detail": detail}
 
 
 # Moves an inbox row forward to a newer message, and never backward: the condition turns
@@ -198,10 +89,10 @@ UNREAD_CONDITION = "(attribute_not_exists(last_read_sk) OR last_read_sk < :sk)"
 
 def _advance_values(message: Message) -> dict:
     return {
-        ":body": _s(message.body),
-        ":sk": _s(message.sk),
-        ":at": _s(keys.format_timestamp(message.created_at)),
-        ":sender": _s(message.sender_uuid),
+        ":body": attr_s(message.body),
+        ":sk": attr_s(message.sk),
+        ":at": attr_s(keys.format_timestamp(message.created_at)),
+        ":sender": attr_s(message.sender_uuid),
     }
 
 
@@ -282,7 +173,7 @@ class MessagingTable:
             "TableName": self.name,
             "IndexName": schema.INBOX_INDEX,
             "KeyConditionExpression": "pk = :pk",
-            "ExpressionAttributeValues": {":pk": _s(keys.inbox_pk(user_uuid))},
+            "ExpressionAttributeValues": {":pk": attr_s(keys.inbox_pk(user_uuid))},
             "ScanIndexForward": False,
             # One extra item tells whether another page exists without a trailing
             # empty page.
@@ -319,9 +210,9 @@ class MessagingTable:
         except ValueError as exc:
             raise keys.MalformedKey(f"not a group uuid: {group!r}") from exc
         return {
-            "pk": _s(keys.inbox_pk(user_uuid)),
-            "sk": _s(keys.inbox_sk(group_uuid)),
-            "last_message_sk": _s(last_message_sk),
+            "pk": attr_s(keys.inbox_pk(user_uuid)),
+            "sk": attr_s(keys.inbox_sk(group_uuid)),
+            "last_message_sk": attr_s(last_message_sk),
         }
 
     @_gateway_errors
@@ -330,7 +221,7 @@ class MessagingTable:
         consistent so a member who just started a conversation can open it at once."""
         response = self.client.get_item(
             TableName=self.name,
-            Key={"pk": _s(keys.inbox_pk(user_uuid)), "sk": _s(keys.inbox_sk(group_uuid))},
+            Key={"pk": attr_s(keys.inbox_pk(user_uuid)), "sk": attr_s(keys.inbox_sk(group_uuid))},
             ConsistentRead=True,
         )
         item = response.get("Item")
@@ -351,8 +242,8 @@ class MessagingTable:
             "KeyConditionExpression": "pk = :pk AND begins_with(sk, :inbox)",
             "FilterExpression": "attribute_exists(unread_message_sks)",
             "ExpressionAttributeValues": {
-                ":pk": _s(keys.inbox_pk(user_uuid)),
-                ":inbox": _s(keys.INBOX_PREFIX),
+                ":pk": attr_s(keys.inbox_pk(user_uuid)),
+                ":inbox": attr_s(keys.INBOX_PREFIX),
             },
             "Select": "COUNT",
             "ConsistentRead": True,
@@ -377,7 +268,7 @@ class MessagingTable:
         request = {
             "TableName": self.name,
             "KeyConditionExpression": "pk = :pk",
-            "ExpressionAttributeValues": {":pk": _s(keys.message_pk(group_uuid))},
+            "ExpressionAttributeValues": {":pk": attr_s(keys.message_pk(group_uuid))},
             "ScanIndexForward": False,
             "Limit": limit + 1,
             "ReturnConsumedCapacity": "TOTAL",
@@ -386,8 +277,8 @@ class MessagingTable:
             sk = position.get("sk") if isinstance(position, dict) else None
             keys.parse_message_sk(sk)
             request["ExclusiveStartKey"] = {
-                "pk": _s(keys.message_pk(group_uuid)),
-                "sk": _s(sk),
+                "pk": attr_s(keys.message_pk(group_uuid)),
+                "sk": attr_s(sk),
             }
         response = self.client.query(**request)
         messages = [message_from_item(item) for item in response["Items"]]
@@ -408,7 +299,7 @@ class MessagingTable:
         """Access pattern: an earlier send with this Idempotency-Key. GetItem IDEM#<user>."""
         response = self.client.get_item(
             TableName=self.name,
-            Key={"pk": _s(keys.idempotency_pk(user_uuid)), "sk": _s(key)},
+            Key={"pk": attr_s(keys.idempotency_pk(user_uuid)), "sk": attr_s(key)},
             ConsistentRead=True,
         )
         item = response.get("Item")
@@ -559,7 +450,7 @@ class MessagingTable:
                 f"attribute_exists(pk) AND {UNREAD_CONDITION}"
                 " AND NOT contains(unread_message_sks, :sk)"
             ),
-            ExpressionAttributeValues={":sks": {"SS": [message.sk]}, ":sk": _s(message.sk)},
+            ExpressionAttributeValues={":sks": {"SS": [message.sk]}, ":sk": attr_s(message.sk)},
         )
 
     @_gateway_errors
@@ -573,8 +464,8 @@ class MessagingTable:
         """
         update = "SET last_read_sk = :up_to, last_read_at = :now"
         values = {
-            ":up_to": _s(up_to_sk),
-            ":now": _s(keys.format_timestamp(datetime.now(UTC))),
+            ":up_to": attr_s(up_to_sk),
+            ":now": attr_s(keys.format_timestamp(datetime.now(UTC))),
         }
         if seen:
             update += " DELETE unread_message_sks :seen"
@@ -646,7 +537,7 @@ class MessagingTable:
             if len(unread) < len(messages):
                 # Marks the earlier history read, so the stream fan-out (which sees every
                 # seeded message) does not count it unread after the fact.
-                row["last_read_sk"] = _s(messages[-len(unread) - 1].sk)
+                row["last_read_sk"] = attr_s(messages[-len(unread) - 1].sk)
             rows.append({"Put": self._insert(row)})
         reasons = self._transact(rows)
         if reasons is not None:
@@ -661,7 +552,7 @@ class MessagingTable:
     # --- helpers -----------------------------------------------------------------
 
     def _inbox_key(self, user_uuid: uuid.UUID, group_uuid: uuid.UUID) -> dict:
-        return {"pk": _s(keys.inbox_pk(user_uuid)), "sk": _s(keys.inbox_sk(group_uuid))}
+        return {"pk": attr_s(keys.inbox_pk(user_uuid)), "sk": attr_s(keys.inbox_sk(group_uuid))}
 
     def _insert(self, item: dict, *, return_old: bool = False) -> dict:
         # Insert-only: no write may silently replace another item (DESIGN invariant 2).

@@ -13,7 +13,7 @@ import pytest
 from messaging import aws_lambda, services, stats
 from messaging.dynamo import Member, Message, MessagingTable
 from messaging.dynamo.fanout import records_apply
-from messaging.dynamo.table import inbox_item, message_item
+from messaging.dynamo.items import inbox_item, message_item
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

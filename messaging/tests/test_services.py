@@ -237,7 +237,7 @@ def test_reply_is_stamped_after_a_newer_message_from_a_skewed_clock(messaging_ta
 
 
 def _message_item(group_uuid, sender_uuid, recipient_uuid, body, moment):
-    from messaging.dynamo.table import message_item
+    from messaging.dynamo.items import message_item
 
     return message_item(
         Message(

@@ -21,8 +21,8 @@ from django.core.management import call_command
 from conftest import TEST_REDIS_URL
 from messaging import selectors, services
 from messaging.dynamo import Member, Message, MessagingTable
+from messaging.dynamo.items import message_item
 from messaging.dynamo.streams import TRIM_HORIZON, FileCheckpoints, StreamPoller, StreamReader
-from messaging.dynamo.table import message_item
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

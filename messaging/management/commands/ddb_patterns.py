@@ -3,7 +3,7 @@ import uuid
 
 from django.core.management.base import CommandError
 
-from messaging.dynamo.table import preview
+from messaging.dynamo.items import preview
 from messaging.errors import NotFound
 from messaging.management.base import DynamoCommand
 from messaging.selectors import people_by_uuid, user_get_by_handle

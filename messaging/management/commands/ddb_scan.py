@@ -1,6 +1,6 @@
 from itertools import islice
 
-from messaging.dynamo.table import item_summary
+from messaging.dynamo.items import item_summary
 from messaging.management.base import DynamoCommand
 from messaging.store import messaging_table
 
