@@ -38,7 +38,9 @@ def _enabled() -> bool:
     return settings.MESSAGING_CACHE_TTL > 0
 
 
-def _unavailable(exc: Exception, action: str) -> None:
+def outage_report(exc: Exception, action: str) -> None:
+    """Count a cache failure and log it, at most once per WARNING_INTERVAL for the whole
+    process, so an outage never floods the log with one line per request."""
     global _warned_at
     stats.incr("cache.error")
     now = time.monotonic()
@@ -47,7 +49,7 @@ def _unavailable(exc: Exception, action: str) -> None:
             return
         _warned_at = now
     logger.warning(
-        "cache unavailable (%s on %s); serving from DynamoDB. Next warning in %.0fs at most.",
+        "cache unavailable (%s during %s); carrying on without it. Next warning in %.0fs at most.",
         type(exc).__name__,
         action,
         WARNING_INTERVAL,
@@ -62,7 +64,7 @@ def first_page(*, key: str, position: dict | None, limit: int, load: Callable[[]
     try:
         found = cache.get_many([key, generation_key])
     except Exception as exc:
-        _unavailable(exc, "read")
+        outage_report(exc, "read")
         return load()
     generation, entry = found.get(generation_key), found.get(key)
     if generation is not None and isinstance(entry, tuple) and entry[0] == generation:
@@ -79,7 +81,7 @@ def first_page(*, key: str, position: dict | None, limit: int, load: Callable[[]
             else:
                 generation = cache.get(generation_key)
         except Exception as exc:
-            _unavailable(exc, "read")
+            outage_report(exc, "read")
             return load()
     # The generation was read before the query: if a write lands in between, it moves
     # the generation on and the page stored below is never served.
@@ -88,7 +90,7 @@ def first_page(*, key: str, position: dict | None, limit: int, load: Callable[[]
         try:
             cache.set(key, (generation, page), timeout=_timeout(generation))
         except Exception as exc:
-            _unavailable(exc, "store")
+            outage_report(exc, "store")
     return page
 
 
@@ -117,7 +119,7 @@ def pages_invalidate(*, keys: Iterable[str]) -> None:
             timeout=cache_keys.GENERATION_TIMEOUT,
         )
     except Exception as exc:
-        _unavailable(exc, "invalidate")
+        outage_report(exc, "invalidate")
 
 
 def inbox_key(user_uuid: uuid.UUID) -> str:

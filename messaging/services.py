@@ -19,6 +19,7 @@ from messaging.selectors import (
     conversation_get,
     person_from_user,
     user_get_by_handle,
+    uuid_clean,
 )
 from messaging.store import messaging_table
 from messaging.types import ChatMessage, Conversation
@@ -217,7 +218,8 @@ def conversation_mark_read(
     """Mark the conversation read up to its last message (or `through_sk`, the newest
     message the reader was shown, if later). Pass the `conversation` already read to skip
     the membership GetItem; no write at all when nothing is unread."""
-    if conversation is None or conversation.group_uuid != uuid.UUID(str(group_uuid)):
+    group_uuid = uuid_clean(group_uuid)
+    if conversation is None or conversation.group_uuid != group_uuid:
         row = conversation_get(user=user, group_uuid=group_uuid)
         last_message_sk, seen, last_read = (
             row.last_message_sk,
@@ -235,7 +237,7 @@ def conversation_mark_read(
         return False
     marked = messaging_table().inbox_mark_read(
         user_uuid=user.uuid,
-        group_uuid=uuid.UUID(str(group_uuid)),
+        group_uuid=group_uuid,
         up_to_sk=up_to,
         seen=frozenset(sk for sk in seen if sk <= up_to),
     )

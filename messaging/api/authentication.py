@@ -19,6 +19,8 @@ from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework import exceptions, status
 from rest_framework.authentication import BaseAuthentication, get_authorization_header
 
+from messaging.cache import outage_report
+
 logger = logging.getLogger(__name__)
 
 JWKS_TIMEOUT_SECONDS = 3
@@ -77,16 +79,16 @@ def _cached_jwks(cache_key: str) -> dict | None:
     try:
         return cache.get(cache_key)
     # A cache outage costs a JWKS fetch, never a failed request.
-    except Exception:
-        logger.warning("cache unavailable; fetching the JWKS directly", exc_info=True)
+    except Exception as exc:
+        outage_report(exc, "JWKS read (fetching it directly)")
         return None
 
 
 def _cache_jwks(cache_key: str, jwks: dict) -> None:
     try:
         cache.set(cache_key, jwks, JWKS_CACHE_SECONDS)
-    except Exception:
-        logger.warning("cache unavailable; JWKS not cached", exc_info=True)
+    except Exception as exc:
+        outage_report(exc, "JWKS store")
 
 
 def jwks_signing_key(kid: str):

@@ -1,12 +1,10 @@
 """Rate limits, kept in Django's default cache (Redis in production) so every worker
 counts against the same history."""
 
-import logging
-
 from django.conf import settings
 from rest_framework.throttling import AnonRateThrottle, UserRateThrottle
 
-logger = logging.getLogger(__name__)
+from messaging.cache import outage_report
 
 
 class CacheOutageAllows:
@@ -15,8 +13,8 @@ class CacheOutageAllows:
     def allow_request(self, request, view) -> bool:
         try:
             return super().allow_request(request, view)
-        except Exception:
-            logger.warning("cache unavailable; %s not enforced", self.scope, exc_info=True)
+        except Exception as exc:
+            outage_report(exc, f"{self.scope} throttle (not enforced)")
             return True
 
 
