@@ -74,6 +74,14 @@ def redis_cache():
     import redis
     from django.test.utils import override_settings
 
+    try:
+        redis.Redis.from_url(TEST_REDIS_URL, socket_connect_timeout=1).ping()
+    except redis.RedisError as exc:
+        pytest.exit(
+            f"the tests use a real Redis and none answers at {TEST_REDIS_URL} ({exc}) -"
+            " start redis-server or set TEST_REDIS_URL",
+            returncode=2,
+        )
     prefix = f"test-{uuid.uuid4().hex[:12]}"
     override = override_settings(
         CACHES={
