@@ -1,7 +1,11 @@
 from pathlib import Path
 from urllib.parse import urlparse
 
+import boto3
 import pytest
+
+from devtools import dynamodb_local
+from messaging.dynamo import schema
 
 LOOPBACK = {
     "0100007F",  # 127.0.0.1
@@ -28,3 +32,24 @@ def test_dynamodb_local_listens_on_loopback_only(dynamodb_endpoint):
     addresses = listening_addresses(port)
     assert addresses
     assert addresses <= LOOPBACK
+
+
+@pytest.mark.skipif(not Path("/proc/net/tcp").exists(), reason="reads Linux's socket table")
+def test_without_java_the_engine_falls_back_to_moto_server(tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("PATH", str(tmp_path))
+    port = dynamodb_local.free_port()
+    process = dynamodb_local.start(port=port)
+    try:
+        assert "Java not found: using moto_server instead" in capsys.readouterr().err
+        assert listening_addresses(port) <= LOOPBACK
+        client = boto3.client(
+            "dynamodb",
+            endpoint_url=f"http://127.0.0.1:{port}",
+            region_name="us-east-1",
+            aws_access_key_id="local",
+            aws_secret_access_key="local",
+        )
+        client.create_table(**schema.table_definition("fallback-check"))
+        assert client.list_tables()["TableNames"] == ["fallback-check"]
+    finally:
+        dynamodb_local.stop(process)
