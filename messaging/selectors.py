@@ -1,11 +1,13 @@
 """Reads. Each function states its DynamoDB and SQL cost in its docstring."""
 
+import re
 import uuid
 from functools import partial
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
 
+from accounts.models import HANDLE_PATTERN
 from messaging import cache
 from messaging.cursors import cursor_decode, cursor_encode
 from messaging.dynamo import InboxRow, Message
@@ -180,14 +182,17 @@ def message_list(
 
 
 def user_get_by_handle(*, handle: str):
-    """The active user with this handle (case-insensitive, leading @ allowed)."""
+    """The active user with this handle (case-insensitive, leading @ allowed).
+
+    Text that cannot be a handle is not looked up at all: no user has it, and Postgres
+    would reject some of it (a NUL byte) with an error rather than no rows.
+    """
     handle = (handle or "").strip().removeprefix("@")
-    # Postgres rejects a NUL in a query parameter (a 500); no handle can hold one anyway.
-    searchable = handle and "\x00" not in handle
-    users = User.objects.filter(handle__iexact=handle, is_active=True)
-    user = users.first() if searchable else None
+    if not re.fullmatch(HANDLE_PATTERN, handle):
+        raise NotFound("No such user.")
+    user = User.objects.filter(handle__iexact=handle, is_active=True).first()
     if user is None:
-        raise NotFound(f"No user @{handle}." if handle else "No such user.")
+        raise NotFound(f"No user @{handle}.")
     return user
 
 
