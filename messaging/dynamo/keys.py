@@ -26,7 +26,6 @@ TIMESTAMP_FORMAT = "%Y-%m-%dT%H:%M:%S.%fZ"
 _TIMESTAMP_RE = r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z"
 _UUID_RE = r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"
 _MESSAGE_SK_RE = re.compile(rf"^({_TIMESTAMP_RE})#({_UUID_RE})$")
-_INBOX_SK_RE = re.compile(rf"^{INBOX_PREFIX}({_UUID_RE})$")
 
 
 class MalformedKey(ValueError):
@@ -73,13 +72,6 @@ def inbox_pk(user_uuid: uuid.UUID) -> str:
 
 def inbox_sk(group_uuid: uuid.UUID) -> str:
     return f"{INBOX_PREFIX}{group_uuid}"
-
-
-def parse_inbox_sk(sk: str) -> uuid.UUID:
-    match = _INBOX_SK_RE.match(sk) if isinstance(sk, str) else None
-    if not match:
-        raise MalformedKey(f"not an inbox sort key: {sk!r}")
-    return uuid.UUID(match.group(1))
 
 
 def idempotency_pk(user_uuid: uuid.UUID) -> str:
