@@ -14,11 +14,10 @@ ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_OUT = ROOT / "deploy" / "build" / "function"
 MODULES = [
     "messaging/__init__.py",
-    "messaging/aws_lambda.py",
     "messaging/cache_keys.py",
     "messaging/stats.py",
 ]
-PACKAGES = ["messaging/dynamo"]
+PACKAGES = ["messaging/dynamo", "messaging/stream"]
 # boto3 is pinned rather than taken from the runtime, so the Lambda runs the botocore
 # the tests ran; redis-py invalidates the web cache.
 REQUIREMENTS = ["boto3", "redis"]

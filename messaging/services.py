@@ -10,7 +10,6 @@ from django.conf import settings
 
 from messaging import cache
 from messaging.dynamo import IdempotencyRecord, Member, Message
-from messaging.dynamo.fanout import FanoutResult, records_apply
 from messaging.dynamo.keys import group_uuid_for_pair, parse_message_sk
 from messaging.dynamo.table import GroupExists, IdempotentReplay, NotAMember, StaleSortKey
 from messaging.errors import IdempotencyKeyReused, Invalid, NotFound, StoreUnavailable
@@ -22,6 +21,7 @@ from messaging.selectors import (
     uuid_clean,
 )
 from messaging.store import messaging_table
+from messaging.stream.core import FanoutResult, records_apply
 from messaging.types import ChatMessage, Conversation
 
 MAX_MESSAGE_LENGTH = 1024

@@ -11,6 +11,18 @@ class TableMissing(StoreUnavailable):
     """The table does not exist at the configured endpoint."""
 
 
+class StreamMissing(StoreUnavailable):
+    """The table has no stream (or no table)."""
+
+
+class IteratorExpired(Exception):
+    """A shard iterator older than 15 minutes, or one the engine forgot."""
+
+
+class TrimmedData(Exception):
+    """The checkpoint points at records older than the stream's 24-hour retention."""
+
+
 UNAVAILABLE_CODES = {
     "ProvisionedThroughputExceededException",
     "ThrottlingException",

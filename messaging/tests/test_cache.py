@@ -11,8 +11,9 @@ from django.core.management import call_command
 
 from conftest import TEST_REDIS_URL
 from devtools.dynamodb_local import free_port
-from messaging import aws_lambda, cache_keys, selectors, services, stats
 from messaging import cache as messaging_cache
+from messaging import cache_keys, selectors, services, stats
+from messaging.stream import lambda_handler
 from messaging.tests.test_stream import every_record
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -131,7 +132,7 @@ def test_lambda_invalidates_the_web_cache_through_redis(
     monkeypatch.setenv("REDIS_URL", TEST_REDIS_URL)
     monkeypatch.setenv("CACHE_KEY_PREFIX", redis_cache)
 
-    response = aws_lambda.handler({"Records": every_record(messaging_table)}, None)
+    response = lambda_handler.handler({"Records": every_record(messaging_table)}, None)
 
     assert response == {"batchItemFailures": []}
     assert selectors.inbox_list(user=bob).items[0].last_message == "via lambda"

@@ -10,10 +10,11 @@ from pathlib import Path
 
 import pytest
 
-from messaging import aws_lambda, services, stats
+from messaging import services, stats
 from messaging.dynamo import Member, Message, MessagingTable
-from messaging.dynamo.fanout import records_apply
 from messaging.dynamo.items import inbox_item, message_item
+from messaging.stream import lambda_handler
+from messaging.stream.core import records_apply
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -183,7 +184,7 @@ def test_lambda_handler_reports_only_the_failed_records(
     good = stream_record(message_item(message))
     poison = stream_record({"pk": {"S": f"MSG#{group}"}, "sk": {"S": "x"}})
 
-    response = aws_lambda.handler({"Records": [poison, good, good]}, None)
+    response = lambda_handler.handler({"Records": [poison, good, good]}, None)
 
     assert response == {
         "batchItemFailures": [{"itemIdentifier": poison["dynamodb"]["SequenceNumber"]}]
@@ -193,12 +194,12 @@ def test_lambda_handler_reports_only_the_failed_records(
 
 def test_lambda_handler_with_no_records_succeeds(messaging_table, monkeypatch):
     monkeypatch.setenv("MESSAGING_TABLE", messaging_table.name)
-    assert aws_lambda.handler({"Records": []}, None) == {"batchItemFailures": []}
+    assert lambda_handler.handler({"Records": []}, None) == {"batchItemFailures": []}
 
 
 def test_lambda_module_imports_without_django():
     code = (
-        "import sys, messaging.aws_lambda, messaging.dynamo.fanout;"
+        "import sys, messaging.stream.lambda_handler, messaging.stream.core;"
         "assert not [m for m in sys.modules if m.split('.')[0] == 'django'], 'django imported'"
     )
     env = {"PATH": "/usr/bin:/bin", "PYTHONPATH": str(ROOT)}

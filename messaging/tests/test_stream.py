@@ -22,7 +22,9 @@ from conftest import TEST_REDIS_URL
 from messaging import selectors, services
 from messaging.dynamo import Member, Message, MessagingTable
 from messaging.dynamo.items import message_item
-from messaging.dynamo.streams import TRIM_HORIZON, FileCheckpoints, StreamPoller, StreamReader
+from messaging.dynamo.stream_reader import TRIM_HORIZON, StreamReader
+from messaging.stream.checkpoints import FileCheckpoints
+from messaging.stream.poller import StreamPoller
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

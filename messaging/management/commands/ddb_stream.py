@@ -1,7 +1,7 @@
 """`manage.py ddb_stream`: the local stream worker (what the Lambda is in AWS).
 
 Checkpoints go to a JSON file per table under var/stream/ (see
-messaging/dynamo/streams.py for why not the table); records that keep failing are set
+messaging/stream/checkpoints.py for why not the table); records that keep failing are set
 aside in a .dead.jsonl file beside it.
 """
 
@@ -15,14 +15,9 @@ from django.core.management.base import BaseCommand, CommandError
 
 from messaging import services
 from messaging.dynamo.errors import StoreUnavailable
-from messaging.dynamo.streams import (
-    LATEST,
-    MAX_BATCH_SIZE,
-    TRIM_HORIZON,
-    FileCheckpoints,
-    StreamPoller,
-    StreamReader,
-)
+from messaging.dynamo.stream_reader import LATEST, MAX_BATCH_SIZE, TRIM_HORIZON, StreamReader
+from messaging.stream.checkpoints import FileCheckpoints
+from messaging.stream.poller import StreamPoller
 
 logger = logging.getLogger("messaging.stream")
 

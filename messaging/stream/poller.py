@@ -15,8 +15,6 @@ Imports nothing from Django.
 
 import json
 import logging
-import os
-import tempfile
 import threading
 import time
 from collections.abc import Callable
@@ -24,175 +22,14 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from botocore.exceptions import BotoCoreError, ClientError
-
-from messaging.dynamo.client import endpoint_description, get_client, get_streams_client
-from messaging.dynamo.errors import StoreUnavailable, translate
+from messaging.dynamo.errors import IteratorExpired, StoreUnavailable, TrimmedData
+from messaging.dynamo.stream_reader import MAX_BATCH_SIZE, TRIM_HORIZON, StreamReader
+from messaging.stream.checkpoints import FileCheckpoints
 
 logger = logging.getLogger("messaging.stream")
 
-TRIM_HORIZON = "TRIM_HORIZON"
-LATEST = "LATEST"
-# DynamoDB Streams returns at most 1000 records per GetRecords.
-MAX_BATCH_SIZE = 1000
 # Shards split and close over time (about every four hours in AWS).
 SHARD_REFRESH_SECONDS = 10.0
-
-
-class StreamMissing(StoreUnavailable):
-    """The table has no stream (or no table)."""
-
-
-class IteratorExpired(Exception):
-    """A shard iterator older than 15 minutes, or one the engine forgot."""
-
-
-class TrimmedData(Exception):
-    """The checkpoint points at records older than the stream's 24-hour retention."""
-
-
-@dataclass(frozen=True)
-class Shard:
-    shard_id: str
-    parent_shard_id: str | None
-
-
-class StreamReader:
-    """DescribeTable / DescribeStream / GetShardIterator / GetRecords for one table."""
-
-    def __init__(self, table_name: str, *, client=None, streams_client=None):
-        self.table_name = table_name
-        self._client = client
-        self._streams_client = streams_client
-
-    @property
-    def client(self):
-        return self._client or get_client()
-
-    @property
-    def streams(self):
-        return self._streams_client or get_streams_client()
-
-    def _call(self, method: Callable, **kwargs) -> dict:
-        try:
-            return method(**kwargs)
-        except ClientError as exc:
-            code = exc.response.get("Error", {}).get("Code", "")
-            if code == "ExpiredIteratorException" or (
-                code == "ValidationException" and "ShardIterator" in str(exc)
-            ):
-                raise IteratorExpired(code) from exc
-            if code == "TrimmedDataAccessException":
-                raise TrimmedData(code) from exc
-            if code == "LimitExceededException":
-                raise StoreUnavailable(f"DynamoDB Streams throttled the worker ({code})") from exc
-            translated = translate(
-                exc, table_name=self.table_name, endpoint=endpoint_description()
-            )
-            raise translated from exc
-        except BotoCoreError as exc:
-            raise translate(
-                exc, table_name=self.table_name, endpoint=endpoint_description()
-            ) from exc
-
-    def stream_arn(self) -> str:
-        table = self._call(self.client.describe_table, TableName=self.table_name)["Table"]
-        arn = table.get("LatestStreamArn")
-        if not arn or not table.get("StreamSpecification", {}).get("StreamEnabled"):
-            raise StreamMissing(f"table {self.table_name} has no stream enabled")
-        return arn
-
-    def shards(self, stream_arn: str) -> list[Shard]:
-        """Every shard the stream still holds, oldest first (DescribeStream, paged)."""
-        shards: list[Shard] = []
-        request = {"StreamArn": stream_arn}
-        while True:
-            description = self._call(self.streams.describe_stream, **request)["StreamDescription"]
-            shards.extend(
-                Shard(shard_id=shard["ShardId"], parent_shard_id=shard.get("ParentShardId"))
-                for shard in description.get("Shards", [])
-            )
-            last = description.get("LastEvaluatedShardId")
-            if not last:
-                return shards
-            request["ExclusiveStartShardId"] = last
-
-    def iterator(
-        self, stream_arn: str, shard_id: str, *, after: str | None, start: str = TRIM_HORIZON
-    ) -> str | None:
-        """An iterator just after the checkpoint `after`, or at `start` without one."""
-        request = {"StreamArn": stream_arn, "ShardId": shard_id}
-        if after is not None:
-            request.update(ShardIteratorType="AFTER_SEQUENCE_NUMBER", SequenceNumber=after)
-        else:
-            request["ShardIteratorType"] = start
-        return self._call(self.streams.get_shard_iterator, **request).get("ShardIterator")
-
-    def read(self, iterator: str, *, limit: int) -> tuple[list[dict], str | None]:
-        """One GetRecords: the records and the next iterator (None once a closed shard
-        is exhausted)."""
-        response = self._call(self.streams.get_records, ShardIterator=iterator, Limit=limit)
-        return response.get("Records", []), response.get("NextShardIterator")
-
-
-class FileCheckpoints:
-    """The last processed sequence number of each shard of one stream, in a JSON file.
-
-    Written atomically (temp file + rename) after every batch, so a worker killed at any
-    moment leaves either the old or the new checkpoint, and at worst replays one batch:
-    the fan-out is idempotent, so a replay is harmless; a skip would not be.
-    """
-
-    def __init__(self, path: Path):
-        self.path = Path(path)
-        self.stream_arn: str | None = None
-        self.shards: dict[str, dict] = {}
-
-    def bind(self, stream_arn: str) -> None:
-        """Load the checkpoints kept for this stream; a different (recreated) stream
-        starts afresh."""
-        saved = {}
-        if self.path.exists():
-            saved = json.loads(self.path.read_text() or "{}")
-        if saved.get("stream_arn") == stream_arn:
-            self.shards = saved.get("shards", {})
-        else:
-            if saved.get("stream_arn"):
-                logger.info("stream changed (table recreated?): checkpoints start afresh")
-            self.shards = {}
-        self.stream_arn = stream_arn
-
-    def sequence(self, shard_id: str) -> str | None:
-        return self.shards.get(shard_id, {}).get("sequence")
-
-    def finished(self, shard_id: str) -> bool:
-        return self.shards.get(shard_id, {}).get("finished", False)
-
-    def advance(self, shard_id: str, sequence: str) -> None:
-        self.shards.setdefault(shard_id, {})["sequence"] = sequence
-        self._save()
-
-    def finish(self, shard_id: str) -> None:
-        self.shards.setdefault(shard_id, {})["finished"] = True
-        self._save()
-
-    def forget_except(self, shard_ids: set[str]) -> None:
-        """Drop shards the stream no longer holds (past the 24-hour retention)."""
-        gone = set(self.shards) - shard_ids
-        if gone:
-            for shard_id in gone:
-                del self.shards[shard_id]
-            self._save()
-
-    def _save(self) -> None:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        data = json.dumps({"stream_arn": self.stream_arn, "shards": self.shards}, indent=1)
-        handle, temporary = tempfile.mkstemp(dir=self.path.parent, prefix=".checkpoint-")
-        with os.fdopen(handle, "w") as file:
-            file.write(data)
-            file.flush()
-            os.fsync(file.fileno())
-        os.replace(temporary, self.path)
 
 
 @dataclass

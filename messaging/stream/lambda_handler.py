@@ -11,7 +11,7 @@ import os
 
 from messaging import cache_keys
 from messaging.dynamo import MessagingTable
-from messaging.dynamo.fanout import FanoutResult, records_apply
+from messaging.stream.core import FanoutResult, records_apply
 
 logger = logging.getLogger("messaging.stream")
 logger.setLevel(logging.INFO)
