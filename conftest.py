@@ -11,6 +11,7 @@ import pytest
 
 from devtools import dynamodb_local
 from messaging.dynamo import MessagingTable
+from messaging.dynamo.admin import TableAdmin
 from messaging.dynamo.client import get_client, reset_clients
 
 _handles = itertools.count(1)
@@ -105,11 +106,18 @@ def redis_cache():
 @pytest.fixture
 def messaging_table(dynamodb_endpoint, settings):
     """A new, empty table (from schema.table_definition) for this test only."""
-    table = MessagingTable(f"test-messages-{uuid.uuid4().hex[:12]}")
-    table.create()
-    settings.MESSAGING_TABLE = table.name
-    yield table
-    table.drop()
+    name = f"test-messages-{uuid.uuid4().hex[:12]}"
+    admin = TableAdmin(name)
+    admin.create()
+    settings.MESSAGING_TABLE = name
+    yield MessagingTable(name)
+    admin.drop()
+
+
+@pytest.fixture
+def table_admin(messaging_table):
+    """Operators' view of the test's table (scans, indexes)."""
+    return TableAdmin(messaging_table.name)
 
 
 @pytest.fixture

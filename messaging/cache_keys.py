@@ -14,6 +14,8 @@ Imports nothing from Django.
 import random
 import time
 import uuid
+from collections.abc import Iterable
+from typing import Any
 
 # Django's RedisCache keys are "<KEY_PREFIX>:<version>:<key>"; the Lambda writes the
 # same strings so the web process sees its invalidations.
@@ -27,8 +29,20 @@ def inbox_key(user_uuid: uuid.UUID) -> str:
     return f"messaging:inbox:{user_uuid}"
 
 
+def badge_key(user_uuid: uuid.UUID) -> str:
+    return f"messaging:badge:{user_uuid}"
+
+
 def messages_key(group_uuid: uuid.UUID) -> str:
     return f"messaging:messages:{group_uuid}"
+
+
+def keys_for(*, group_uuids: Iterable[uuid.UUID], user_uuids: Iterable[uuid.UUID]) -> list[str]:
+    """What one write makes stale: the groups' messages, the members' inboxes and badges."""
+    keys = [messages_key(group_uuid) for group_uuid in group_uuids]
+    for user_uuid in user_uuids:
+        keys += [inbox_key(user_uuid), badge_key(user_uuid)]
+    return keys
 
 
 def generation_key(key: str) -> str:
@@ -56,7 +70,7 @@ def redis_key(key: str, *, prefix: str) -> str:
     return f"{prefix}:{CACHE_VERSION}:{key}"
 
 
-def redis_invalidate(client, *, keys: list[str], prefix: str) -> None:
+def redis_invalidate(client: Any, *, keys: list[str], prefix: str) -> None:
     """Invalidate pages through a redis-py client (the Lambda): one round trip."""
     pipeline = client.pipeline(transaction=False)
     for key in keys:

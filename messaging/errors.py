@@ -1,8 +1,14 @@
-"""Domain errors. Views, the API's exception handler and commands map these to output."""
+"""Domain errors. Views, the API's exception handler and commands map these to output.
+
+The gateway's outcomes (`messaging.dynamo.errors`) stay below the services; of them only
+`StoreUnavailable` (and its `TableMissing`) passes up unchanged, because every layer
+answers it the same way: try again shortly.
+"""
 
 from messaging.dynamo.errors import StoreUnavailable, TableMissing
 
 __all__ = [
+    "Forbidden",
     "IdempotencyKeyReused",
     "Invalid",
     "InvalidCursor",
@@ -29,8 +35,12 @@ class Invalid(MessagingError):
 
 
 class InvalidCursor(Invalid):
-    def __init__(self):
+    def __init__(self) -> None:
         super().__init__("cursor", "This cursor is not valid. Start again from the first page.")
+
+
+class Forbidden(MessagingError):
+    """The caller may see this but not do this to it."""
 
 
 class IdempotencyKeyReused(MessagingError):

@@ -1,9 +1,9 @@
 """Page forms only collect input: the rules (length, blank, who may be messaged) live in
-the services, whose `Invalid` errors the views attach to these forms."""
+`messaging.rules` and the services, whose `Invalid` errors the views attach to these forms."""
 
 from django import forms
 
-from messaging.services import MAX_MESSAGE_LENGTH
+from messaging.rules import MAX_MESSAGE_LENGTH
 
 
 class MessageForm(forms.Form):

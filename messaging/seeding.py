@@ -9,8 +9,9 @@ from django.contrib.auth import get_user_model
 from django.db import transaction
 
 from messaging.dynamo import Member, Message
-from messaging.dynamo.keys import group_uuid_for_pair
-from messaging.store import messaging_table
+from messaging.dynamo.bulk import numbered
+from messaging.dynamo.keys import group_uuid_for_members
+from messaging.store import bulk_loader
 
 User = get_user_model()
 
@@ -45,7 +46,7 @@ class SeedResult:
     write_requests: int
 
 
-def _member(user) -> Member:
+def _member(user: User) -> Member:
     return Member(uuid=user.uuid, handle=user.handle, display_name=user.display_name)
 
 
@@ -69,38 +70,51 @@ def users_ensure(*, users: dict[str, str], password: str | None) -> tuple[list, 
 
 
 def conversation_script(
-    *, first, second, count: int, start: datetime, end: datetime
+    *, members: list, count: int, start: datetime, end: datetime
 ) -> list[Message]:
-    """`count` messages alternating between the two users, spread evenly over
-    [start, end], with uuids derived from the group and position so reruns match."""
-    group_uuid = group_uuid_for_pair(first.uuid, second.uuid)
+    """`count` messages taking turns between `members` (the first speaks most), spread
+    evenly over [start, end], with uuids derived from the group and position so reruns
+    match."""
+    member_uuids = frozenset(member.uuid for member in members)
+    group_uuid = group_uuid_for_members(member_uuids)
     step = (end - start) / max(count - 1, 1)
     messages = []
     for index in range(count):
-        sender, recipient = (first, second) if index % 3 != 1 else (second, first)
+        # Two of three lines from the first member, as in a chat where one leads.
+        sender = members[0] if index % 3 != 1 else members[1 + (index // 3) % (len(members) - 1)]
         messages.append(
             Message(
                 uuid=uuid.uuid5(group_uuid, str(index)),
                 group_uuid=group_uuid,
                 sender_uuid=sender.uuid,
-                recipient_uuid=recipient.uuid,
+                member_uuids=member_uuids,
                 body=LINES[index % len(LINES)],
                 created_at=start + step * index,
             )
         )
-    return messages
+    return numbered(messages)
+
+
+def unread_backlog(messages: list[Message], member_uuid: uuid.UUID) -> int:
+    """How many messages came after the member's own last one: they have not read those."""
+    for count, message in enumerate(reversed(messages)):
+        if message.sender_uuid == member_uuid:
+            return count
+    return len(messages)
 
 
 def demo_data_seed(*, password: str | None = None, now: datetime | None = None) -> SeedResult:
     """andrewbrown, bayko and londo, with a 120-message conversation between the first two
-    that spans more than a year (so it crosses a new year), and two shorter ones."""
+    that spans more than a year (so it crosses a new year), two shorter pairs, and a
+    group of all three."""
     (andrew, bayko, londo), users_created = users_ensure(users=DEMO_USERS, password=password)
     # Anchored to the start of the day, so a rerun the same day produces identical items.
     today = (now or datetime.now(UTC)).replace(hour=0, minute=0, second=0, microsecond=0)
     plans = [
-        (andrew, bayko, 120, today - timedelta(days=400), today - timedelta(minutes=5)),
-        (londo, andrew, 8, today - timedelta(days=3), today - timedelta(hours=2)),
-        (bayko, londo, 5, today - timedelta(days=380), today - timedelta(days=370)),
+        ([andrew, bayko], 120, today - timedelta(days=400), today - timedelta(minutes=5)),
+        ([londo, andrew], 8, today - timedelta(days=3), today - timedelta(hours=2)),
+        ([bayko, londo], 5, today - timedelta(days=380), today - timedelta(days=370)),
+        ([londo, andrew, bayko], 9, today - timedelta(days=2), today - timedelta(hours=5)),
     ]
     return _load(plans, users_created=users_created)
 
@@ -120,18 +134,20 @@ def conversation_bulk_seed(
     )
     end = (now or datetime.now(UTC)) - timedelta(minutes=1)
     start = end - timedelta(seconds=max(count - 1, 0))
-    return _load([(first, second, count, start, end)], users_created=users_created, batch=batch)
+    return _load([([first, second], count, start, end)], users_created=users_created, batch=batch)
 
 
-def _load(plans, *, users_created: int, batch: bool = True) -> SeedResult:
-    table = messaging_table()
+def _load(plans: list, *, users_created: int, batch: bool = True) -> SeedResult:
+    loader = bulk_loader()
     created = skipped = written = requests = 0
-    for first, second, count, start, end in plans:
-        messages = conversation_script(
-            first=first, second=second, count=count, start=start, end=end
-        )
-        cost = table.conversation_load(
-            first=_member(first), second=_member(second), messages=messages, batch=batch
+    for users, count, start, end in plans:
+        members = tuple(_member(user) for user in users)
+        messages = conversation_script(members=list(members), count=count, start=start, end=end)
+        cost = loader.conversation_load(
+            members=members,
+            messages=messages,
+            unread={member.uuid: unread_backlog(messages, member.uuid) for member in members},
+            batch=batch,
         )
         if cost is None:
             skipped += 1

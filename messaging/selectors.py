@@ -1,103 +1,39 @@
-"""Reads. Each function states its DynamoDB and SQL cost in its docstring."""
+"""Reads, and nothing else. Each function states its DynamoDB and SQL cost."""
 
-import re
 import uuid
+from collections.abc import Iterable
 from functools import partial
 
-from django.conf import settings
-from django.contrib.auth import get_user_model
+from django.db.models import Q
 
-from accounts.models import HANDLE_PATTERN
-from messaging import cache
+from accounts.models import User
+from messaging import cache, presenters, rules
 from messaging.cursors import cursor_decode, cursor_encode
-from messaging.dynamo import InboxRow, Message
-from messaging.dynamo.keys import MalformedKey, group_uuid_for_pair
-from messaging.errors import Invalid, InvalidCursor, NotFound
+from messaging.dynamo import InboxRow, Membership, Page
+from messaging.dynamo.keys import MalformedKey, group_uuid_for_members
+from messaging.errors import InvalidCursor, NotFound
 from messaging.store import messaging_table
 from messaging.types import ChatMessage, Conversation, ConversationDetail, CursorPage, Person
-
-User = get_user_model()
 
 INBOX_CURSOR = "inbox"
 MESSAGES_CURSOR = "messages"
 
 
-def page_size_clean(page_size: int | None) -> int:
-    if page_size is None:
-        return settings.MESSAGING_PAGE_SIZE
-    if not 1 <= page_size <= settings.MESSAGING_MAX_PAGE_SIZE:
-        raise Invalid(
-            "page_size", f"page_size must be between 1 and {settings.MESSAGING_MAX_PAGE_SIZE}."
-        )
-    return page_size
-
-
-def uuid_clean(value: uuid.UUID | str, *, field: str = "message_group_uuid") -> uuid.UUID:
-    if isinstance(value, uuid.UUID):
-        return value
-    try:
-        return uuid.UUID(str(value))
-    except ValueError as exc:
-        raise Invalid(field, "Must be a valid UUID.") from exc
-
-
-def person_from_user(user) -> Person:
-    return Person(
-        uuid=user.uuid,
-        handle=user.handle,
-        display_name=user.display_name,
-        avatar_url=user.avatar.url if user.avatar else None,
-    )
-
-
-def people_by_uuid(*, uuids: set[uuid.UUID], known: tuple = ()) -> dict[uuid.UUID, Person]:
-    """Current names and avatars for these users: one SQL query, none if all are known.
-
-    Names are resolved at read time rather than copied into DynamoDB, so a display-name
-    or avatar change shows everywhere at once without rewriting anyone's inbox.
-    """
-    people = {user.uuid: person_from_user(user) for user in known}
-    missing = uuids - people.keys()
+def people_by_uuid(
+    *, uuids: Iterable[uuid.UUID], known: Iterable[User] = ()
+) -> dict[uuid.UUID, Person]:
+    """Current names and avatars for these users: one SQL query, none if all are known."""
+    people = {user.uuid: presenters.person_from_user(user) for user in known}
+    missing = set(uuids) - people.keys()
     if missing:
         for user in User.objects.filter(uuid__in=missing).only(
             "uuid", "handle", "display_name", "avatar"
         ):
-            people[user.uuid] = person_from_user(user)
+            people[user.uuid] = presenters.person_from_user(user)
     return people
 
 
-def conversation_from_row(row: InboxRow, people: dict[uuid.UUID, Person]) -> Conversation:
-    other = people.get(row.other.uuid) or Person(
-        uuid=row.other.uuid, handle=row.other.handle, display_name=row.other.display_name
-    )
-    return Conversation(
-        group_uuid=row.group_uuid,
-        other=other,
-        last_message=row.last_message_body,
-        last_message_at=row.last_message_at,
-        last_sender_uuid=row.last_sender_uuid,
-        unread_count=row.unread_count,
-        last_message_sk=row.last_message_sk,
-        unread_message_sks=row.unread_message_sks,
-        last_read_sk=row.last_read_sk,
-    )
-
-
-def chat_message_from_record(message: Message, people: dict[uuid.UUID, Person]) -> ChatMessage:
-    sender = people.get(message.sender_uuid) or Person(
-        uuid=message.sender_uuid, handle="deleted", display_name="Deleted user"
-    )
-    return ChatMessage(
-        uuid=message.uuid,
-        group_uuid=message.group_uuid,
-        sender=sender,
-        body=message.body,
-        created_at=message.created_at,
-        sk=message.sk,
-    )
-
-
-def _inbox_rows(*, user, position: dict | None, limit: int):
+def _inbox_rows(*, user: User, position: dict | None, limit: int) -> Page[InboxRow]:
     """One page of the user's inbox rows; the first page goes through the read-aside
     cache. 1 DynamoDB Query, none on a cache hit."""
     try:
@@ -114,124 +50,155 @@ def _inbox_rows(*, user, position: dict | None, limit: int):
 
 
 def inbox_list(
-    *, user, cursor: str | None = None, page_size: int | None = None
+    *, user: User, cursor: str | None = None, page_size: int | None = None
 ) -> CursorPage[Conversation]:
     """The user's conversations, newest first. 1 DynamoDB Query (none when the first
     page is cached), at most 1 SQL query."""
-    limit = page_size_clean(page_size)
+    limit = rules.page_size_clean(page_size)
     position = cursor_decode(kind=INBOX_CURSOR, cursor=cursor)
     page = _inbox_rows(user=user, position=position, limit=limit)
-    people = people_by_uuid(uuids={row.other.uuid for row in page.items})
+    people = people_by_uuid(uuids=presenters.member_uuids_of(page.items))
     return CursorPage(
-        items=[conversation_from_row(row, people) for row in page.items],
+        items=[presenters.conversation_from_row(row, people) for row in page.items],
         next_cursor=cursor_encode(kind=INBOX_CURSOR, position=page.next_position),
     )
 
 
-def conversation_get(*, user, group_uuid: uuid.UUID | str) -> InboxRow:
-    """The caller's own inbox row for the group: 1 strongly consistent GetItem.
+def inbox_unread_count(*, user: User) -> int:
+    """How many of the user's conversations have unread messages (the navigation badge),
+    up to 100 ("99+"). 1 Query on the sparse unread index, whatever the inbox's length;
+    none when cached (invalidated with the inbox)."""
+    return cache.value(
+        key=cache.badge_key(user.uuid),
+        load=partial(messaging_table().unread_conversation_count, user_uuid=user.uuid),
+    )
+
+
+def membership_get(*, user: User, group_uuid: uuid.UUID | str) -> Membership:
+    """The caller's own row and the conversation: 1 strongly consistent BatchGetItem.
 
     Membership is this read: a non-member, like a missing group, gets NotFound.
     """
-    group_uuid = uuid_clean(group_uuid)
-    row = messaging_table().inbox_row_get(user_uuid=user.uuid, group_uuid=group_uuid)
-    if row is None:
+    group_uuid = rules.uuid_clean(group_uuid)
+    membership = messaging_table().membership_get(user_uuid=user.uuid, group_uuid=group_uuid)
+    if membership is None:
         raise NotFound("No such conversation.")
-    return row
+    return membership
+
+
+def conversation_get(*, user: User, group_uuid: uuid.UUID | str) -> ConversationDetail:
+    """A conversation without its messages (the API's group resource): 1 BatchGetItem,
+    at most 1 SQL query."""
+    membership = membership_get(user=user, group_uuid=group_uuid)
+    return _detail(user=user, membership=membership, messages=[], next_position=None)
 
 
 def conversation_detail(
-    *, user, group_uuid: uuid.UUID | str, cursor: str | None = None, page_size: int | None = None
+    *,
+    user: User,
+    group_uuid: uuid.UUID | str,
+    cursor: str | None = None,
+    page_size: int | None = None,
 ) -> ConversationDetail:
     """A conversation and one page of its messages (newest page first, each page in time
-    order). 1 GetItem (membership, never cached) + 1 Query (none when the first page is
-    cached); at most 1 SQL query."""
-    limit = page_size_clean(page_size)
+    order). 1 BatchGetItem (membership, never cached) + 1 Query (none when the first page
+    is cached and the conversation has not changed since); at most 1 SQL query."""
+    limit = rules.page_size_clean(page_size)
     position = cursor_decode(kind=MESSAGES_CURSOR, cursor=cursor)
-    row = conversation_get(user=user, group_uuid=group_uuid)
+    membership = membership_get(user=user, group_uuid=group_uuid)
+    group = membership.row.group_uuid
     try:
         page = cache.first_page(
-            key=cache.messages_key(row.group_uuid),
+            key=cache.messages_key(group),
             position=position,
             limit=limit,
+            # The conversation's version moves with every message and edit, so a page
+            # cached before a change is never served after it, even if the change's
+            # invalidation was lost (a Redis blip).
+            version=membership.conversation.version,
             load=partial(
-                messaging_table().message_page,
-                group_uuid=row.group_uuid,
-                position=position,
-                limit=limit,
+                messaging_table().message_page, group_uuid=group, position=position, limit=limit
             ),
         )
     except MalformedKey as exc:
         raise InvalidCursor() from exc
-    people = people_by_uuid(uuids={row.other.uuid}, known=(user,))
+    return _detail(
+        user=user, membership=membership, messages=page.items, next_position=page.next_position
+    )
+
+
+def _detail(
+    *, user: User, membership: Membership, messages: list, next_position: dict | None
+) -> ConversationDetail:
+    record = membership.conversation
+    others = {member.uuid for member in membership.row.members}
+    senders = {message.sender_uuid for message in messages}
+    people = people_by_uuid(uuids=others | senders, known=(user,))
+    sharing = others
+    items: list[ChatMessage] = [
+        presenters.chat_message_from_record(message, people) for message in messages
+    ]
+    mine = [message for message in messages if message.sender_uuid == user.uuid]
+    seen_by: tuple[Person, ...] = ()
+    if mine and mine[-1] is messages[-1]:
+        readers = record.readers_of(mine[-1]) & sharing
+        seen_by = tuple(
+            presenters.person_from_member(member, people)
+            for member in membership.row.members
+            if member.uuid in readers
+        )
+    newest = messages[-1].position if messages else None
+    states = presenters.member_states(
+        record, viewer_uuid=user.uuid, people=people, sharing=sharing
+    )
     return ConversationDetail(
-        conversation=conversation_from_row(row, people),
+        conversation=presenters.conversation_from_row(membership.row, people, states=states),
         messages=CursorPage(
-            items=[chat_message_from_record(message, people) for message in page.items],
-            next_cursor=cursor_encode(kind=MESSAGES_CURSOR, position=page.next_position),
+            items=items, next_cursor=cursor_encode(kind=MESSAGES_CURSOR, position=next_position)
         ),
+        seen_by=seen_by,
+        read_marker=(membership, newest),
     )
 
 
 def message_list(
-    *, user, group_uuid: uuid.UUID | str, cursor: str | None = None, page_size: int | None = None
+    *,
+    user: User,
+    group_uuid: uuid.UUID | str,
+    cursor: str | None = None,
+    page_size: int | None = None,
 ) -> CursorPage[ChatMessage]:
     return conversation_detail(
         user=user, group_uuid=group_uuid, cursor=cursor, page_size=page_size
     ).messages
 
 
-def user_get_by_handle(*, handle: str):
-    """The active user with this handle (case-insensitive, leading @ allowed).
-
-    Text that cannot be a handle is not looked up at all: no user has it, and Postgres
-    would reject some of it (a NUL byte) with an error rather than no rows.
-    """
-    handle = (handle or "").strip().removeprefix("@")
-    if not re.fullmatch(HANDLE_PATTERN, handle):
-        raise NotFound("No such user.")
-    user = User.objects.filter(handle__iexact=handle, is_active=True).first()
+def user_get_by_handle(*, handle: str) -> User:
+    """The active user with this handle (case-insensitive, leading @ allowed). 1 SQL."""
+    text = rules.handle_clean(handle)
+    user = User.objects.filter(handle__iexact=text, is_active=True).first()
     if user is None:
-        raise NotFound(f"No user @{handle}.")
+        raise NotFound(f"No user @{text}.")
     return user
 
 
-def inbox_unread_count(
-    *,
-    user,
-    first_page: CursorPage[Conversation] | None = None,
-    read_group_uuid: uuid.UUID | None = None,
-) -> int:
-    """How many of the user's conversations have unread messages (the navigation badge).
-
-    When the inbox fits on its first page the count comes from that page: `first_page`
-    if the caller already has it, else the cached rows (no request on a hit, 1 Query on
-    a miss; no SQL either way). A longer inbox costs 1 strongly consistent count Query.
-    `read_group_uuid` is a conversation the caller has just marked read, which a page
-    read before (or cached before) that write may still show as unread.
-    """
-    if first_page is not None:
-        unread = {c.group_uuid for c in first_page.items if c.unread_count}
-        complete = first_page.next_cursor is None
-    else:
-        rows = _inbox_rows(user=user, position=None, limit=settings.MESSAGING_PAGE_SIZE)
-        unread = {row.group_uuid for row in rows.items if row.unread_count}
-        complete = rows.next_position is None
-    if complete:
-        unread.discard(read_group_uuid)
-        return len(unread)
-    return messaging_table().inbox_unread_count(user_uuid=user.uuid)
+def users_get_by_handles(*, handles: list[str]) -> list[User]:
+    """The active users with these handles, in the order given: 1 SQL query. NotFound
+    names the first handle that is nobody's."""
+    texts = [rules.handle_clean(handle) for handle in handles]
+    matches = Q()
+    for text in texts:
+        matches |= Q(handle__iexact=text)
+    found = {user.handle.lower(): user for user in User.objects.filter(matches, is_active=True)}
+    for text in texts:
+        if text.lower() not in found:
+            raise NotFound(f"No user @{text}.")
+    return [found[text.lower()] for text in texts]
 
 
-def conversation_find_by_handle(*, user, handle: str) -> tuple[User, uuid.UUID | None]:
-    """The person to message by @handle, and the pair's conversation if it already exists.
-
-    1 SQL query + 1 GetItem (the pair's group uuid is derived, so no lookup by pair).
-    Raises NotFound for an unknown handle and Invalid for the caller's own.
-    """
-    recipient = user_get_by_handle(handle=handle)
-    if recipient.pk == user.pk:
-        raise Invalid("handle", "That's you. Pick someone else's @handle to start a conversation.")
-    group_uuid = group_uuid_for_pair(user.uuid, recipient.uuid)
-    row = messaging_table().inbox_row_get(user_uuid=user.uuid, group_uuid=group_uuid)
-    return recipient, (row.group_uuid if row else None)
+def conversation_find(*, user: User, others: list[User]) -> uuid.UUID | None:
+    """The conversation of the caller and these people, if it exists: 1 BatchGetItem
+    (the group uuid is derived from the members, so no lookup by members)."""
+    group_uuid = group_uuid_for_members([user.uuid, *(other.uuid for other in others)])
+    membership = messaging_table().membership_get(user_uuid=user.uuid, group_uuid=group_uuid)
+    return membership.row.group_uuid if membership else None

@@ -1,9 +1,14 @@
-"""What selectors and services return to views, the API and commands."""
+"""What selectors and services return to views, the API and commands.
+
+Page types only: names, text, times, counts. No storage detail (sort keys, sequence
+numbers, unread sets) appears here; where a caller must hand a position back (to mark a
+conversation read up to what it showed), it gets an opaque `read_marker`.
+"""
 
 import uuid
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Generic, TypeVar
+from typing import Generic, Literal, TypeVar
 
 T = TypeVar("T")
 
@@ -24,20 +29,48 @@ class Person:
 
 
 @dataclass(frozen=True)
+class MemberState:
+    """Another member of a conversation, with how far they have read (None when they do
+    not share read receipts, or have not read yet)."""
+
+    person: Person
+    last_read_at: datetime | None
+
+
+@dataclass(frozen=True)
 class Conversation:
-    """One row of a member's inbox: the other member and the last message."""
+    """One row of a member's inbox: the others in it and the last message."""
 
     group_uuid: uuid.UUID
-    other: Person
+    kind: Literal["direct", "group"]
+    # The other members, as given when the conversation was started.
+    members: tuple[Person, ...]
     last_message: str
     last_message_at: datetime
     last_sender_uuid: uuid.UUID
+    last_message_deleted: bool
     unread_count: int
-    # Read state, kept so the conversation page can mark it read without reading the
-    # row again.
-    last_message_sk: str = field(repr=False, default="")
-    unread_message_sks: frozenset[str] = field(repr=False, default=frozenset())
-    last_read_sk: str | None = field(repr=False, default=None)
+    muted: bool = False
+    # The other members with how far each has read; read times are only known where the
+    # conversation itself was read (its page, GET /api/message_groups/<uuid>).
+    member_states: tuple["MemberState", ...] = ()
+
+    @property
+    def other(self) -> Person:
+        """The other person of a direct conversation (the first other member of a group)."""
+        return self.members[0]
+
+    @property
+    def handle(self) -> str | None:
+        return self.members[0].handle if self.kind == "direct" else None
+
+    @property
+    def title(self) -> str:
+        """How the conversation is named: the other person, or the members of a group."""
+        names = [member.display_name for member in self.members]
+        if self.kind == "direct" or len(names) == 1:
+            return names[0]
+        return ", ".join(names[:-1]) + " and " + names[-1]
 
 
 @dataclass(frozen=True)
@@ -47,7 +80,8 @@ class ChatMessage:
     sender: Person
     body: str
     created_at: datetime
-    sk: str = field(repr=False, default="")
+    edited_at: datetime | None = None
+    deleted: bool = False
 
 
 @dataclass(frozen=True)
@@ -60,3 +94,7 @@ class CursorPage(Generic[T]):
 class ConversationDetail:
     conversation: Conversation
     messages: CursorPage[ChatMessage]
+    # Others who have read the caller's last message on this page.
+    seen_by: tuple[Person, ...] = ()
+    # Hand back to `conversation_mark_read` to mark read up to what this page showed.
+    read_marker: object = field(default=None, repr=False, compare=False)

@@ -5,7 +5,7 @@ from django.contrib.auth.decorators import login_required
 from django.shortcuts import redirect, render
 from django.urls import reverse
 
-from messaging import selectors, services
+from messaging import presenters, rules, selectors, services
 from messaging.errors import Invalid, NotFound
 from messaging.forms import HandleForm, MessageForm
 
@@ -22,9 +22,7 @@ def _conversation_url(group_uuid) -> str:
 def inbox(request):
     cursor = request.GET.get("cursor")
     page = selectors.inbox_list(user=request.user, cursor=cursor)
-    nav_unread = selectors.inbox_unread_count(
-        user=request.user, first_page=None if cursor else page
-    )
+    nav_unread = selectors.inbox_unread_count(user=request.user)
     return render(
         request,
         "messaging/inbox.html",
@@ -46,25 +44,17 @@ def conversation(request, group_uuid):
             return redirect(_conversation_url(group_uuid))
     cursor = request.GET.get("cursor")
     detail = selectors.conversation_detail(user=request.user, group_uuid=group_uuid, cursor=cursor)
-    opened_newest = not cursor and detail.messages.items
-    if opened_newest:
-        services.conversation_mark_read(
-            user=request.user,
-            group_uuid=group_uuid,
-            conversation=detail.conversation,
-            through_sk=detail.messages.items[-1].sk,
-        )
+    if not cursor and detail.messages.items:
+        services.conversation_mark_read(user=request.user, group_uuid=group_uuid, detail=detail)
     context = {
         "conversation": detail.conversation,
+        "detail": detail,
         "other": detail.conversation.other,
         "messages_page": detail.messages,
         "cursor": cursor,
         "form": form,
         "handle_form": HandleForm(),
-        "nav_unread": selectors.inbox_unread_count(
-            user=request.user,
-            read_group_uuid=detail.conversation.group_uuid if opened_newest else None,
-        ),
+        "nav_unread": selectors.inbox_unread_count(user=request.user),
     }
     status = 400 if form.errors else 200
     return render(request, "messaging/conversation.html", context, status=status)
@@ -72,22 +62,28 @@ def conversation(request, group_uuid):
 
 @login_required
 def conversation_new(request, handle):
-    """Start a conversation with @handle, or reopen the one the pair already has."""
-    recipient, group_uuid = selectors.conversation_find_by_handle(user=request.user, handle=handle)
+    """Start a conversation with @handle, or reopen the one the pair already has. One
+    handle lookup per request: the page's GET finds the person, its POST leaves the
+    lookup to the service."""
+    recipient = selectors.user_get_by_handle(handle=handle)
+    if recipient.pk == request.user.pk:
+        raise Invalid("handle", rules.SELF_MESSAGE)
     form = MessageForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            sent = services.conversation_start(
-                sender=request.user, handle=recipient.handle, body=form.cleaned_data["message"]
+            sent = services.conversation_open(
+                sender=request.user, recipients=[recipient], body=form.cleaned_data["message"]
             )
         except Invalid as error:
             _attach(form, error)
         else:
             return redirect(_conversation_url(sent.group_uuid))
-    elif group_uuid is not None and request.method != "POST":
-        return redirect(_conversation_url(group_uuid))
+    elif request.method != "POST":
+        group_uuid = selectors.conversation_find(user=request.user, others=[recipient])
+        if group_uuid is not None:
+            return redirect(_conversation_url(group_uuid))
     context = {
-        "other": selectors.person_from_user(recipient),
+        "other": presenters.person_from_user(recipient),
         "form": form,
         "handle_form": HandleForm(),
     }
@@ -102,9 +98,10 @@ def conversation_pick(request):
     status = 200
     if form.is_valid():
         try:
-            recipient, group_uuid = selectors.conversation_find_by_handle(
-                user=request.user, handle=form.cleaned_data["handle"]
-            )
+            recipient = selectors.user_get_by_handle(handle=form.cleaned_data["handle"])
+            if recipient.pk == request.user.pk:
+                raise Invalid("handle", rules.SELF_MESSAGE)
+            group_uuid = selectors.conversation_find(user=request.user, others=[recipient])
         except NotFound as error:
             form.add_error("handle", str(error))
             status = 404

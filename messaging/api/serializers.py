@@ -8,15 +8,15 @@ from django.conf import settings
 from drf_spectacular.utils import OpenApiResponse
 from rest_framework import serializers
 
-from messaging.dynamo.keys import format_timestamp
+from messaging.presenters import api_timestamp
 
 
 class UtcDateTimeField(serializers.DateTimeField):
-    """Fixed-width UTC with microseconds and `Z`, the same string the table stores, so
-    clients can sort timestamps as strings."""
+    """Fixed-width UTC with microseconds and `Z`, so clients can sort timestamps as
+    strings."""
 
     def to_representation(self, value):
-        return format_timestamp(value)
+        return api_timestamp(value)
 
 
 class MessageSerializer(serializers.Serializer):
@@ -24,22 +24,49 @@ class MessageSerializer(serializers.Serializer):
     message_group_uuid = serializers.UUIDField(source="group_uuid")
     handle = serializers.CharField(source="sender.handle")
     display_name = serializers.CharField(source="sender.display_name")
-    message = serializers.CharField(source="body")
+    message = serializers.CharField(
+        source="body", allow_blank=True, help_text="Empty when the message was deleted."
+    )
     created_at = UtcDateTimeField()
+    edited_at = UtcDateTimeField(allow_null=True, help_text="When it was last edited, or null.")
+    deleted = serializers.BooleanField()
 
     class Meta:
         ref_name = "Message"
 
 
+class MemberSerializer(serializers.Serializer):
+    uuid = serializers.UUIDField(source="person.uuid")
+    handle = serializers.CharField(source="person.handle")
+    display_name = serializers.CharField(source="person.display_name")
+    last_read_at = UtcDateTimeField(
+        allow_null=True,
+        help_text=(
+            "When they last read the conversation: null when they do not share read"
+            " receipts, have not read it, or in the inbox list (read the group itself)."
+        ),
+    )
+
+    class Meta:
+        ref_name = "Member"
+
+
 class MessageGroupSerializer(serializers.Serializer):
-    """A row of the caller's inbox: the other member and the last message."""
+    """A row of the caller's inbox: the other members and the last message."""
 
     uuid = serializers.UUIDField(source="group_uuid")
-    handle = serializers.CharField(source="other.handle")
-    display_name = serializers.CharField(source="other.display_name")
-    message = serializers.CharField(source="last_message")
+    handle = serializers.CharField(
+        allow_null=True, help_text="The other person's handle; null for a group."
+    )
+    display_name = serializers.CharField(
+        source="title", help_text="The other person's name, or the members' names for a group."
+    )
+    message = serializers.CharField(source="last_message", allow_blank=True)
     created_at = UtcDateTimeField(source="last_message_at")
     unread_count = serializers.IntegerField(min_value=0)
+    kind = serializers.ChoiceField(choices=["direct", "group"])
+    members = MemberSerializer(many=True, source="member_states", help_text="The others.")
+    muted = serializers.BooleanField()
 
     class Meta:
         ref_name = "MessageGroup"

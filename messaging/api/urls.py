@@ -9,6 +9,11 @@ urlpatterns = [
     path("auth/token", views.AuthTokenApi.as_view(), name="auth-token"),
     path("message_groups", views.InboxListApi.as_view(), name="message-groups"),
     path(
+        "message_groups/<str:group_uuid>",
+        views.MessageGroupDetailApi.as_view(),
+        name="message-group",
+    ),
+    path(
         "message_groups/<str:group_uuid>/read",
         views.ConversationMarkReadApi.as_view(),
         name="message-group-read",

@@ -22,7 +22,7 @@ from messaging.api.serializers import (
 )
 from messaging.api.throttles import AuthTokenThrottle, MessageSendThrottle
 from messaging.errors import NotFound
-from messaging.services import MAX_IDEMPOTENCY_KEY_LENGTH, MAX_MESSAGE_LENGTH
+from messaging.rules import MAX_IDEMPOTENCY_KEY_LENGTH, MAX_MESSAGE_LENGTH, MAX_OTHERS
 
 GROUP_UUID_PARAMETER = OpenApiParameter(
     "group_uuid", OpenApiTypes.UUID, OpenApiParameter.PATH, description="The conversation."
@@ -76,11 +76,46 @@ class AuthTokenApi(APIView):
         return Response(self.OutputSerializer({"token": token.key}).data)
 
 
+IDEMPOTENCY_KEY_PARAMETER = OpenApiParameter(
+    "Idempotency-Key",
+    OpenApiTypes.STR,
+    OpenApiParameter.HEADER,
+    description=(
+        "Retrying with the same key within 24 hours returns the first response"
+        f" and sends nothing (1 to {MAX_IDEMPOTENCY_KEY_LENGTH} characters)."
+    ),
+)
+
+
 class InboxListApi(APIView):
+    """GET lists the caller's conversations; POST starts one with 1 to 7 people (the
+    same URL, so one view holds both operations)."""
+
+    throttle_classes = (MessageSendThrottle,)
+
     class InputSerializer(PageInputSerializer):
         pass
 
+    class CreateInputSerializer(serializers.Serializer):
+        handles = serializers.ListField(
+            child=serializers.CharField(max_length=64),
+            min_length=1,
+            max_length=MAX_OTHERS,
+            help_text=f"The other members, 1 to {MAX_OTHERS} handles (you are added).",
+        )
+        message = serializers.CharField(
+            max_length=MAX_MESSAGE_LENGTH,
+            error_messages={"blank": "Write a message first."},
+        )
+
+        class Meta:
+            ref_name = "MessageGroupCreate"
+
     OutputSerializer = page_output(MessageGroupSerializer, "MessageGroupPage")
+
+    def get_throttles(self):
+        # Only sending is limited; reading the inbox is not.
+        return super().get_throttles() if self.request.method == "POST" else []
 
     @extend_schema(
         operation_id="message_groups_list",
@@ -92,6 +127,39 @@ class InboxListApi(APIView):
         params.is_valid(raise_exception=True)
         page = selectors.inbox_list(user=request.user, **params.validated_data)
         return Response(self.OutputSerializer(page).data)
+
+    @extend_schema(
+        operation_id="message_groups_create",
+        request=CreateInputSerializer,
+        parameters=[IDEMPOTENCY_KEY_PARAMETER],
+        responses={
+            201: MessageSerializer,
+            **error_responses(400, 401, 403, 404, 415, 422, 429, 503),
+        },
+    )
+    def post(self, request):
+        serializer = self.CreateInputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        message = services.group_start(
+            sender=request.user,
+            handles=serializer.validated_data["handles"],
+            body=serializer.validated_data["message"],
+            idempotency_key=request.headers.get("Idempotency-Key"),
+        )
+        return Response(MessageSerializer(message).data, status=status.HTTP_201_CREATED)
+
+
+class MessageGroupDetailApi(APIView):
+    @extend_schema(
+        operation_id="message_groups_retrieve",
+        parameters=[GROUP_UUID_PARAMETER],
+        responses={200: MessageGroupSerializer, **error_responses(401, 404, 503)},
+    )
+    def get(self, request, group_uuid: str):
+        detail = selectors.conversation_get(
+            user=request.user, group_uuid=group_uuid_from_path(group_uuid)
+        )
+        return Response(MessageGroupSerializer(detail.conversation).data)
 
 
 class MessageListApi(APIView):
@@ -151,17 +219,7 @@ class MessageCreateApi(APIView):
     @extend_schema(
         operation_id="messages_create",
         request=InputSerializer,
-        parameters=[
-            OpenApiParameter(
-                "Idempotency-Key",
-                OpenApiTypes.STR,
-                OpenApiParameter.HEADER,
-                description=(
-                    "Retrying with the same key within 24 hours returns the first response"
-                    f" and sends nothing (1 to {MAX_IDEMPOTENCY_KEY_LENGTH} characters)."
-                ),
-            )
-        ],
+        parameters=[IDEMPOTENCY_KEY_PARAMETER],
         responses={
             201: OutputSerializer,
             **error_responses(400, 401, 403, 404, 415, 422, 429, 503),

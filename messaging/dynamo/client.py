@@ -1,33 +1,56 @@
-"""One lazily built boto3 DynamoDB client per process.
+"""One lazily built boto3 DynamoDB client per process, and the request deadline.
 
 Endpoints come from the environment (`AWS_ENDPOINT_URL_DYNAMODB`,
 `AWS_ENDPOINT_URL_DYNAMODBSTREAMS`), so the same code talks to DynamoDB Local, moto or AWS.
 This module imports nothing from Django: the Lambda uses it too.
+
+Timeouts bound one attempt; a deadline bounds the whole request. botocore retries a
+timed-out attempt, so a DynamoDB that hangs instead of refusing would otherwise hold a
+web request for attempts x read timeout. Inside `deadline(seconds)` every attempt is
+checked before it is sent (botocore's `before-send` fires per attempt, retries
+included): one that could not finish in time is not started, and the caller gets
+`StoreUnavailable` while there is still time to answer 503.
 """
 
 import os
 import threading
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+from typing import Any
 
 import boto3
 import botocore
 from botocore.config import Config
 
+from messaging.dynamo.errors import DeadlineExceeded
+
 USER_AGENT = f"Boto3/{boto3.__version__} Botocore/{botocore.__version__} cruddur-messaging"
 
 _lock = threading.Lock()
-_clients: dict[str, object] = {}
+_clients: dict[str, Any] = {}
+# Called with each new client (the request log counts DynamoDB calls through them).
+_on_build: list[Callable[[Any], None]] = []
+# Monotonic time by which the current request must have its answer, if it has one.
+_deadline: ContextVar[float | None] = ContextVar("dynamodb_deadline", default=None)
+
+
+def _read_timeout() -> float:
+    return float(os.environ.get("DYNAMODB_READ_TIMEOUT", "1.5"))
 
 
 def _config() -> Config:
     # Standard retries back off on throttling and transient 5xx; the timeouts keep a
-    # dead endpoint from hanging a web request for botocore's default 60 s.
+    # dead endpoint from hanging a request for botocore's default 60 s. DynamoDB answers
+    # in milliseconds, so 1.5 s without a byte means the attempt is lost.
     return Config(
         retries={
             "mode": "standard",
             "max_attempts": int(os.environ.get("DYNAMODB_MAX_ATTEMPTS", "4")),
         },
-        connect_timeout=float(os.environ.get("DYNAMODB_CONNECT_TIMEOUT", "2")),
-        read_timeout=float(os.environ.get("DYNAMODB_READ_TIMEOUT", "5")),
+        connect_timeout=float(os.environ.get("DYNAMODB_CONNECT_TIMEOUT", "1")),
+        read_timeout=_read_timeout(),
         max_pool_connections=int(os.environ.get("DYNAMODB_MAX_POOL_CONNECTIONS", "25")),
         # A fixed string: otherwise botocore rebuilds and sanitises its composite
         # user-agent twice on every request, a cost the bench's profile showed on each
@@ -50,25 +73,35 @@ def _endpoint_url(service: str) -> str | None:
     return None
 
 
-def _build(service: str):
+def _refuse_late_attempt(**_: Any) -> None:
+    remaining = time_left()
+    if remaining is not None and remaining < _read_timeout():
+        raise DeadlineExceeded(remaining=max(remaining, 0.0))
+
+
+def _build(service: str) -> Any:
     with _lock:
         if service not in _clients:
             session = boto3.session.Session()
-            _clients[service] = session.client(
-                service,
+            client = session.client(
+                service,  # type: ignore[call-overload]
                 region_name=_region(),
                 config=_config(),
                 endpoint_url=_endpoint_url(service),
             )
+            client.meta.events.register("before-send", _refuse_late_attempt)
+            for hook in _on_build:
+                hook(client)
+            _clients[service] = client
         return _clients[service]
 
 
-def get_client():
+def get_client() -> Any:
     """The process's DynamoDB client."""
     return _clients.get("dynamodb") or _build("dynamodb")
 
 
-def get_streams_client():
+def get_streams_client() -> Any:
     """The process's DynamoDB Streams client."""
     return _clients.get("dynamodbstreams") or _build("dynamodbstreams")
 
@@ -77,6 +110,30 @@ def reset_clients() -> None:
     """Forget the clients, so the next call picks up a changed endpoint (tests, workers)."""
     with _lock:
         _clients.clear()
+
+
+def on_client_built(hook: Callable[[Any], None]) -> None:
+    """Run `hook(client)` on every client built from now on (and on those already built)."""
+    with _lock:
+        _on_build.append(hook)
+        for client in _clients.values():
+            hook(client)
+
+
+@contextmanager
+def deadline(seconds: float) -> Iterator[None]:
+    """Every DynamoDB call inside must be answered within `seconds` from now."""
+    token = _deadline.set(time.monotonic() + seconds)
+    try:
+        yield
+    finally:
+        _deadline.reset(token)
+
+
+def time_left() -> float | None:
+    """Seconds left before the current deadline, or None outside one."""
+    at = _deadline.get()
+    return None if at is None else at - time.monotonic()
 
 
 def endpoint_description() -> str:

@@ -1,10 +1,18 @@
-"""Errors the gateway raises; nothing above it sees botocore exceptions."""
+"""Every outcome the gateway reports by exception; nothing above it sees botocore's.
+
+Two kinds: the store failing (`StoreUnavailable` and its subclasses, which callers turn
+into a 503 or a retry), and a write's outcome that the caller decides on
+(`IdempotentReplay`, `ConversationExists`, `NotAMember`, `ConditionFailed`).
+"""
 
 from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError
 
+from messaging.dynamo.records import IdempotencyRecord, Membership
+
 
 class StoreUnavailable(Exception):
-    """DynamoDB cannot be reached, or kept throttling past the client's retries."""
+    """DynamoDB cannot be reached, is too slow for the request's deadline, or kept
+    throttling past the client's retries."""
 
 
 class TableMissing(StoreUnavailable):
@@ -15,12 +23,43 @@ class StreamMissing(StoreUnavailable):
     """The table has no stream (or no table)."""
 
 
+class DeadlineExceeded(BotoCoreError):
+    """The request's deadline leaves no time for another DynamoDB attempt."""
+
+    fmt = "no time left before the request's deadline ({remaining:.2f}s)"
+
+
 class IteratorExpired(Exception):
     """A shard iterator older than 15 minutes, or one the engine forgot."""
 
 
 class TrimmedData(Exception):
     """The checkpoint points at records older than the stream's 24-hour retention."""
+
+
+class IdempotentReplay(Exception):
+    """The caller's idempotency key was already used; `record` is what it created."""
+
+    def __init__(self, record: IdempotencyRecord):
+        super().__init__("idempotency key already used")
+        self.record = record
+
+
+class ConversationExists(Exception):
+    """`conversation_create` found the conversation already there. `membership` is the
+    sender's, when the cancelled write could return it."""
+
+    def __init__(self, membership: Membership | None):
+        super().__init__("conversation already exists")
+        self.membership = membership
+
+
+class NotAMember(Exception):
+    """The caller has no row in the conversation (or the conversation does not exist)."""
+
+
+class ConditionFailed(Exception):
+    """A conditional write found the item not in the state it requires."""
 
 
 UNAVAILABLE_CODES = {
@@ -52,6 +91,8 @@ def translate(exc: Exception, *, table_name: str, endpoint: str) -> Exception:
             "no AWS credentials found - for a local engine export"
             " AWS_ACCESS_KEY_ID=local AWS_SECRET_ACCESS_KEY=local (the Makefile does)"
         )
+    if isinstance(exc, DeadlineExceeded):
+        return StoreUnavailable(f"DynamoDB at {endpoint} did not answer within the deadline")
     if isinstance(exc, BotoCoreError):
         return StoreUnavailable(
             f"cannot reach DynamoDB at {endpoint} ({type(exc).__name__})"

@@ -1,18 +1,77 @@
 """The one definition of the messaging table.
 
-`ddb_schema_load`, the test fixtures and `deploy/template.yaml` are all built from (or
-checked against) `table_definition`, so the three cannot drift apart.
+`ddb_schema_load`, `ddb_migrate`, the test fixtures and `deploy/template.yaml` are all
+built from (or checked against) `table_definition`, so they cannot drift apart.
 
 Keys are generic strings (`pk`, `sk`) because one table holds several item types; see
-`keys.py` for what each item's keys look like.
+`keys.py` for what each item's keys look like and `items.py` for every attribute.
 """
 
-# Sparse index: only inbox rows carry `last_message_sk`, so it holds one entry per
-# (member, conversation) and orders a member's inbox newest first without a filter.
-INBOX_INDEX = "inbox-by-last-message"
+from messaging.dynamo import items
+
+# Sparse index: only inbox rows that are shown carry `last_message_sk` (a hidden row
+# drops it), so it holds one entry per visible (member, conversation) and orders a
+# member's inbox newest first without a filter. It projects only what the inbox page
+# renders, so an index entry stays small and its write cost stays constant.
+INBOX_INDEX = "inbox-by-activity"
+INBOX_PROJECTION = (
+    items.GROUP_UUID,
+    items.KIND,
+    items.MEMBERS,
+    items.LAST_MESSAGE_UUID,
+    items.LAST_MESSAGE_BODY,
+    items.LAST_MESSAGE_AT,
+    items.LAST_SENDER_UUID,
+    items.LAST_MESSAGE_DELETED,
+    items.LAST_SEQ,
+    items.READ_SEQ,
+    items.MUTED,
+)
+
+# Sparse index of rows that may hold unread messages: a row carries `unread_member` from
+# the moment a message arrives for it until its member reads up to the end. The
+# navigation badge counts this index (at most 100 entries), so it costs the same at 10
+# conversations and at 5,000.
+UNREAD_INDEX = "unread-by-member"
+UNREAD_PROJECTION = (items.LAST_SEQ, items.READ_SEQ, items.MUTED)
+
+# v1's inbox index (projection ALL, so it carried every row's unread set). Only
+# `ddb_migrate` still names it: it reads v1 rows through it and drops it when done.
+V1_INBOX_INDEX = "inbox-by-last-message"
 
 # Epoch seconds after which DynamoDB's TTL sweeper may delete an idempotency record.
-TTL_ATTRIBUTE = "expires_at"
+TTL_ATTRIBUTE = items.EXPIRES_AT
+
+
+def global_secondary_indexes() -> list[dict]:
+    return [
+        {
+            "IndexName": INBOX_INDEX,
+            "KeySchema": [
+                {"AttributeName": items.PK, "KeyType": "HASH"},
+                {"AttributeName": items.LAST_MESSAGE_SK, "KeyType": "RANGE"},
+            ],
+            "Projection": {
+                "ProjectionType": "INCLUDE",
+                "NonKeyAttributes": list(INBOX_PROJECTION),
+            },
+        },
+        {
+            "IndexName": UNREAD_INDEX,
+            "KeySchema": [{"AttributeName": items.UNREAD_MEMBER, "KeyType": "HASH"}],
+            "Projection": {
+                "ProjectionType": "INCLUDE",
+                "NonKeyAttributes": list(UNREAD_PROJECTION),
+            },
+        },
+    ]
+
+
+def attribute_definitions() -> list[dict]:
+    return [
+        {"AttributeName": name, "AttributeType": "S"}
+        for name in (items.PK, items.SK, items.LAST_MESSAGE_SK, items.UNREAD_MEMBER)
+    ]
 
 
 def table_definition(table_name: str) -> dict:
@@ -20,21 +79,37 @@ def table_definition(table_name: str) -> dict:
     return {
         "TableName": table_name,
         "BillingMode": "PAY_PER_REQUEST",
+        "AttributeDefinitions": attribute_definitions(),
+        "KeySchema": [
+            {"AttributeName": items.PK, "KeyType": "HASH"},
+            {"AttributeName": items.SK, "KeyType": "RANGE"},
+        ],
+        "GlobalSecondaryIndexes": global_secondary_indexes(),
+        # NEW_IMAGE is enough for edits and deletes too: every message item carries its
+        # own version, so the consumer never needs the before-image to order changes.
+        "StreamSpecification": {"StreamEnabled": True, "StreamViewType": "NEW_IMAGE"},
+    }
+
+
+def v1_table_definition(table_name: str) -> dict:
+    """The v1 table, for tests and `ddb_migrate`'s own checks: one inbox index, ALL."""
+    return {
+        "TableName": table_name,
+        "BillingMode": "PAY_PER_REQUEST",
         "AttributeDefinitions": [
-            {"AttributeName": "pk", "AttributeType": "S"},
-            {"AttributeName": "sk", "AttributeType": "S"},
-            {"AttributeName": "last_message_sk", "AttributeType": "S"},
+            {"AttributeName": name, "AttributeType": "S"}
+            for name in (items.PK, items.SK, items.LAST_MESSAGE_SK)
         ],
         "KeySchema": [
-            {"AttributeName": "pk", "KeyType": "HASH"},
-            {"AttributeName": "sk", "KeyType": "RANGE"},
+            {"AttributeName": items.PK, "KeyType": "HASH"},
+            {"AttributeName": items.SK, "KeyType": "RANGE"},
         ],
         "GlobalSecondaryIndexes": [
             {
-                "IndexName": INBOX_INDEX,
+                "IndexName": V1_INBOX_INDEX,
                 "KeySchema": [
-                    {"AttributeName": "pk", "KeyType": "HASH"},
-                    {"AttributeName": "last_message_sk", "KeyType": "RANGE"},
+                    {"AttributeName": items.PK, "KeyType": "HASH"},
+                    {"AttributeName": items.LAST_MESSAGE_SK, "KeyType": "RANGE"},
                 ],
                 "Projection": {"ProjectionType": "ALL"},
             }

@@ -1,73 +1,73 @@
-"""Every access pattern of the messaging table, and the only code that calls DynamoDB.
+"""The request path's access patterns: what pages, the API and the stream consumer call.
 
-Each method names its access pattern and the index it uses. Methods take and return
-the dataclasses in `records.py`; attribute maps stay inside this module.
+Each method names its access pattern, the index it uses and what it costs. Methods take
+and return the records in `records.py`; requests are composed from `items.py`, the only
+module that spells an attribute. Operators' calls (table lifecycle, scans, migration)
+are in `admin.py`, seeding loads in `bulk.py`.
+
+How a message moves (DESIGN §4):
+- the conversation item is the head of the conversation's sequence: every message takes
+  the next `seq` in the same transaction that moves the head, conditioned on the head
+  being where the sender last saw it, so two senders can never take one number;
+- a member's unread count is `last_seq - read_seq` on their row: two numbers, so a row
+  stays the same size at any backlog, and a stream record replayed, duplicated or
+  delivered out of order cannot count twice (rows only move forward, and the count
+  depends on where they are, not on how many updates arrived).
 """
 
-import random
-import time
 import uuid
-from collections.abc import Callable, Iterator
-from concurrent.futures import ThreadPoolExecutor
-from datetime import UTC, datetime
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
 from functools import wraps
+from typing import Any, ParamSpec, TypeVar
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from messaging.dynamo import keys, schema
+from messaging.dynamo import items, keys, schema
 from messaging.dynamo.client import endpoint_description, get_client
-from messaging.dynamo.errors import StoreUnavailable, translate
-from messaging.dynamo.items import (
-    attr_s,
-    idempotency_from_item,
-    idempotency_item,
-    inbox_item,
-    inbox_row_from_item,
-    message_from_item,
-    message_item,
+from messaging.dynamo.errors import (
+    ConversationExists,
+    IdempotentReplay,
+    NotAMember,
+    StoreUnavailable,
+    translate,
 )
-from messaging.dynamo.records import IdempotencyRecord, InboxRow, Member, Message, Page
+from messaging.dynamo.items import s
+from messaging.dynamo.records import (
+    UNREAD_CAP,
+    Conversation,
+    IdempotencyRecord,
+    IdempotencyRequest,
+    InboxRow,
+    Member,
+    MemberRead,
+    Membership,
+    Message,
+    Page,
+    Position,
+)
+from messaging.dynamo.transact import Cancelled, Transaction, pause_before_retry, query_page
 
-# DynamoDB cancels a transaction that races another on the same item; the retry is
-# cheap and the race short.
-TRANSACTION_CONFLICT_ATTEMPTS = 10
+P = ParamSpec("P")
+R = TypeVar("R")
 
-
-class GroupExists(Exception):
-    """`conversation_create` found the pair's group already there."""
-
-    def __init__(self, sender_row: InboxRow):
-        super().__init__("conversation already exists")
-        self.sender_row = sender_row
-
-
-class IdempotentReplay(Exception):
-    """The caller's idempotency key was already used; `record` is what it created."""
-
-    def __init__(self, record: IdempotencyRecord):
-        super().__init__("idempotency key already used")
-        self.record = record
-
-
-class StaleSortKey(Exception):
-    """A newer message reached the inbox rows first; resend after `latest_sk`."""
-
-    def __init__(self, latest_sk: str):
-        super().__init__("a newer message is already in the conversation")
-        self.latest_sk = latest_sk
+# A send that loses the race for the next sequence number retries after the winner;
+# every lost race means another message committed, so this only bounds pathological
+# contention where no request deadline applies (the request path has one).
+SEND_ATTEMPTS = 200
+UPGRADE_ATTEMPTS = 10
 
 
-class NotAMember(Exception):
-    """The sender's inbox row for the group is gone."""
+def gateway_errors(method: Callable[P, R]) -> Callable[P, R]:
+    """botocore's errors become the gateway's own (StoreUnavailable, TableMissing)."""
 
-
-def _gateway_errors(method: Callable) -> Callable:
     @wraps(method)
-    def wrapper(self, *args, **kwargs):
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
         try:
-            return method(self, *args, **kwargs)
+            return method(*args, **kwargs)
         except (ClientError, BotoCoreError) as exc:
-            translated = translate(exc, table_name=self.name, endpoint=endpoint_description())
+            name = getattr(args[0], "name", "?")
+            translated = translate(exc, table_name=name, endpoint=endpoint_description())
             if translated is exc:
                 raise
             raise translated from exc
@@ -75,129 +75,74 @@ def _gateway_errors(method: Callable) -> Callable:
     return wrapper
 
 
-# Moves an inbox row forward to a newer message, and never backward: the condition turns
-# replays, duplicates and out-of-order deliveries into no-ops (DESIGN invariant 4).
-ADVANCE_ROW = (
-    "SET last_message_body = :body, last_message_sk = :sk, last_message_at = :at,"
-    " last_sender_uuid = :sender"
-)
-ADVANCE_CONDITION = "attribute_exists(pk) AND last_message_sk < :sk"
-# A message counts as unread for the recipient only if it is newer than what they have
-# read; the set makes the count idempotent.
-UNREAD_CONDITION = "(attribute_not_exists(last_read_sk) OR last_read_sk < :sk)"
-
-
-def _advance_values(message: Message) -> dict:
-    return {
-        ":body": attr_s(message.body),
-        ":sk": attr_s(message.sk),
-        ":at": attr_s(keys.format_timestamp(message.created_at)),
-        ":sender": attr_s(message.sender_uuid),
-    }
-
-
-def _cancellation_reasons(exc: ClientError) -> list[dict]:
-    return exc.response.get("CancellationReasons", [])
-
-
-def _is_cancelled(exc: ClientError) -> bool:
-    return exc.response.get("Error", {}).get("Code") == "TransactionCanceledException"
-
-
 class MessagingTable:
     """The messaging table at the process's DynamoDB endpoint."""
 
-    def __init__(self, name: str, client=None):
+    def __init__(self, name: str, client: Any = None):
         self.name = name
         self._client = client
 
     @property
-    def client(self):
+    def client(self) -> Any:
         return self._client or get_client()
-
-    # --- table lifecycle (ddb_schema_load, ddb_drop, ddb_list_tables, tests) ------
-
-    @_gateway_errors
-    def create(self) -> bool:
-        """Create the table and wait until it is active. False if it already existed."""
-        try:
-            self.client.create_table(**schema.table_definition(self.name))
-        except ClientError as exc:
-            if exc.response["Error"]["Code"] == "ResourceInUseException":
-                return False
-            raise
-        self.client.get_waiter("table_exists").wait(
-            TableName=self.name, WaiterConfig={"Delay": 1, "MaxAttempts": 60}
-        )
-        try:
-            self.client.update_time_to_live(TableName=self.name, **schema.ttl_specification())
-        except ClientError as exc:
-            # Some local engines lack TTL; production has it, and expiry is only cleanup.
-            if exc.response["Error"]["Code"] not in {"UnknownOperationException"}:
-                raise
-        return True
-
-    @_gateway_errors
-    def drop(self) -> bool:
-        try:
-            self.client.delete_table(TableName=self.name)
-        except ClientError as exc:
-            if exc.response["Error"]["Code"] == "ResourceNotFoundException":
-                return False
-            raise
-        return True
-
-    @_gateway_errors
-    def describe(self) -> dict:
-        return self.client.describe_table(TableName=self.name)["Table"]
-
-    @_gateway_errors
-    def list_tables(self) -> list[str]:
-        names: list[str] = []
-        for page in self.client.get_paginator("list_tables").paginate():
-            names.extend(page["TableNames"])
-        return names
 
     # --- reads -------------------------------------------------------------------
 
-    @_gateway_errors
+    @gateway_errors
     def inbox_page(
         self, *, user_uuid: uuid.UUID, position: dict | None, limit: int
     ) -> Page[InboxRow]:
         """Access pattern: a member's conversations, newest first.
 
-        Query on the sparse index `inbox-by-last-message` (pk = GRP#<user>), descending.
-        No filter on dates: every conversation shows, whatever its year.
+        Query on the sparse index `inbox-by-activity` (pk = GRP#<user>), descending, which
+        projects only what the page renders. No filter on dates: every conversation shows,
+        whatever its year. Rows still in v1's shape (before `ddb_migrate`) lack the
+        projected members, so they are read whole with one BatchGetItem.
         """
-        request = {
+        request: dict = {
             "TableName": self.name,
             "IndexName": schema.INBOX_INDEX,
             "KeyConditionExpression": "pk = :pk",
-            "ExpressionAttributeValues": {":pk": attr_s(keys.inbox_pk(user_uuid))},
+            "ExpressionAttributeValues": {":pk": s(keys.inbox_pk(user_uuid))},
             "ScanIndexForward": False,
-            # One extra item tells whether another page exists without a trailing
-            # empty page.
-            "Limit": limit + 1,
-            "ReturnConsumedCapacity": "TOTAL",
         }
         if position is not None:
             request["ExclusiveStartKey"] = self._inbox_start_key(user_uuid, position)
-        response = self.client.query(**request)
-        rows = [inbox_row_from_item(item) for item in response["Items"]]
-        next_position = None
-        if len(rows) > limit:
-            rows = rows[:limit]
-            last = rows[-1]
-            next_position = {
-                "last_message_sk": last.last_message_sk,
-                "group_uuid": str(last.group_uuid),
-            }
-        return Page(
-            items=rows,
-            next_position=next_position,
-            request=request,
-            consumed_capacity=response.get("ConsumedCapacity", {}).get("CapacityUnits", 0.0),
+        page = query_page(
+            self.client,
+            request,
+            limit=limit,
+            parse=lambda item: item,
+            position_of=lambda item: {
+                "last_message_sk": item[items.LAST_MESSAGE_SK]["S"],
+                "group_uuid": item[items.GROUP_UUID]["S"],
+            },
         )
+        whole = self._v1_rows_whole([item for item in page.items if items.MEMBERS not in item])
+        return Page(
+            items=[
+                items.inbox_row_from_item(whole.get(item[items.SK]["S"], item))
+                for item in page.items
+            ],
+            next_position=page.next_position,
+            request=page.request,
+            consumed_capacity=page.consumed_capacity,
+        )
+
+    def _v1_rows_whole(self, projected: list[items.Item]) -> dict[str, items.Item]:
+        if not projected:
+            return {}
+        response = self.client.batch_get_item(
+            RequestItems={
+                self.name: {
+                    "Keys": [
+                        {items.PK: item[items.PK], items.SK: item[items.SK]} for item in projected
+                    ],
+                    "ConsistentRead": True,
+                }
+            }
+        )
+        return {item[items.SK]["S"]: item for item in response["Responses"].get(self.name, [])}
 
     def _inbox_start_key(self, user_uuid: uuid.UUID, position: dict) -> dict:
         # The partition comes from the caller, never from the position, so a forged
@@ -210,53 +155,70 @@ class MessagingTable:
         except ValueError as exc:
             raise keys.MalformedKey(f"not a group uuid: {group!r}") from exc
         return {
-            "pk": attr_s(keys.inbox_pk(user_uuid)),
-            "sk": attr_s(keys.inbox_sk(group_uuid)),
-            "last_message_sk": attr_s(last_message_sk),
+            **items.inbox_key(user_uuid, group_uuid),
+            items.LAST_MESSAGE_SK: s(last_message_sk),
         }
 
-    @_gateway_errors
-    def inbox_row_get(self, *, user_uuid: uuid.UUID, group_uuid: uuid.UUID) -> InboxRow | None:
-        """Access pattern: membership check. GetItem GRP#<user> / GRP#<group>, strongly
-        consistent so a member who just started a conversation can open it at once."""
-        response = self.client.get_item(
-            TableName=self.name,
-            Key={"pk": attr_s(keys.inbox_pk(user_uuid)), "sk": attr_s(keys.inbox_sk(group_uuid))},
-            ConsistentRead=True,
-        )
-        item = response.get("Item")
-        return inbox_row_from_item(item) if item else None
+    @gateway_errors
+    def unread_conversation_count(self, *, user_uuid: uuid.UUID) -> int:
+        """Access pattern: how many of a member's conversations have unread messages, up
+        to UNREAD_CAP + 1 (the navigation badge shows "99+" beyond).
 
-    @_gateway_errors
-    def inbox_unread_count(self, *, user_uuid: uuid.UUID) -> int:
-        """Access pattern: how many of a member's conversations have unread messages (the
-        navigation badge).
-
-        Query on the table (pk = GRP#<user>, sk begins with GRP#), Select=COUNT, keeping
-        rows that still hold an unread set (DynamoDB drops a set attribute when the last
-        element is deleted). Strongly consistent, so a conversation just read stops
-        counting at once. One request per MB of inbox rows.
+        Query on the sparse index `unread-by-member` (unread_member = <user>),
+        Select=COUNT, keeping rows whose `last_seq` is past `read_seq` and that are not
+        muted. It reads only rows flagged since their member last caught up, at most
+        UNREAD_CAP + 1 a page, so it costs the same whatever the inbox's length.
         """
-        request = {
+        request: dict = {
             "TableName": self.name,
-            "KeyConditionExpression": "pk = :pk AND begins_with(sk, :inbox)",
-            "FilterExpression": "attribute_exists(unread_message_sks)",
-            "ExpressionAttributeValues": {
-                ":pk": attr_s(keys.inbox_pk(user_uuid)),
-                ":inbox": attr_s(keys.INBOX_PREFIX),
-            },
+            "IndexName": schema.UNREAD_INDEX,
+            "KeyConditionExpression": f"{items.UNREAD_MEMBER} = :member",
+            "FilterExpression": (
+                f"{items.LAST_SEQ} > {items.READ_SEQ} AND attribute_not_exists({items.MUTED})"
+            ),
+            "ExpressionAttributeValues": {":member": s(user_uuid)},
             "Select": "COUNT",
-            "ConsistentRead": True,
+            "Limit": UNREAD_CAP + 1,
         }
         count = 0
-        while True:
+        # A flag can outlive its unread messages (a read racing a send); the filter drops
+        # those, and a few pages bound what such leftovers can cost.
+        for _ in range(3):
             response = self.client.query(**request)
             count += response["Count"]
-            if "LastEvaluatedKey" not in response:
-                return count
+            if count > UNREAD_CAP or "LastEvaluatedKey" not in response:
+                break
             request["ExclusiveStartKey"] = response["LastEvaluatedKey"]
+        return min(count, UNREAD_CAP + 1)
 
-    @_gateway_errors
+    @gateway_errors
+    def membership_get(self, *, user_uuid: uuid.UUID, group_uuid: uuid.UUID) -> Membership | None:
+        """Access pattern: the caller's own row and the conversation item, one strongly
+        consistent BatchGetItem (DESIGN invariant 5: a member who just started a
+        conversation can open it at once; a non-member gets None, like a missing one).
+        """
+        response = self.client.batch_get_item(
+            RequestItems={
+                self.name: {
+                    "Keys": [
+                        items.inbox_key(user_uuid, group_uuid),
+                        items.conversation_key(group_uuid),
+                    ],
+                    "ConsistentRead": True,
+                }
+            }
+        )
+        found = {item[items.PK]["S"]: item for item in response["Responses"].get(self.name, [])}
+        row_item = found.get(keys.inbox_pk(user_uuid))
+        if row_item is None:
+            return None
+        row = items.inbox_row_from_item(row_item)
+        conversation_item = found.get(keys.conversation_pk(group_uuid))
+        if conversation_item is None:
+            return Membership(row=row, conversation=_unstored_conversation(row, user_uuid))
+        return Membership(row=row, conversation=items.conversation_from_item(conversation_item))
+
+    @gateway_errors
     def message_page(
         self, *, group_uuid: uuid.UUID, position: dict | None, limit: int
     ) -> Page[Message]:
@@ -265,364 +227,537 @@ class MessagingTable:
         Query on the table (pk = MSG#<group>), descending; the page is returned in time
         order. Whoever calls this has already checked membership.
         """
-        request = {
+        request: dict = {
             "TableName": self.name,
             "KeyConditionExpression": "pk = :pk",
-            "ExpressionAttributeValues": {":pk": attr_s(keys.message_pk(group_uuid))},
+            "ExpressionAttributeValues": {":pk": s(keys.message_pk(group_uuid))},
             "ScanIndexForward": False,
-            "Limit": limit + 1,
-            "ReturnConsumedCapacity": "TOTAL",
         }
         if position is not None:
             sk = position.get("sk") if isinstance(position, dict) else None
             keys.parse_message_sk(sk)
-            request["ExclusiveStartKey"] = {
-                "pk": attr_s(keys.message_pk(group_uuid)),
-                "sk": attr_s(sk),
-            }
-        response = self.client.query(**request)
-        messages = [message_from_item(item) for item in response["Items"]]
-        next_position = None
-        if len(messages) > limit:
-            messages = messages[:limit]
-            next_position = {"sk": messages[-1].sk}
-        messages.reverse()
-        return Page(
-            items=messages,
-            next_position=next_position,
-            request=request,
-            consumed_capacity=response.get("ConsumedCapacity", {}).get("CapacityUnits", 0.0),
+            request["ExclusiveStartKey"] = items.message_key(group_uuid, str(sk))
+        page = query_page(
+            self.client,
+            request,
+            limit=limit,
+            parse=items.message_from_item,
+            position_of=lambda message: {"sk": message.sk},
         )
-
-    @_gateway_errors
-    def idempotency_get(self, *, user_uuid: uuid.UUID, key: str) -> IdempotencyRecord | None:
-        """Access pattern: an earlier send with this Idempotency-Key. GetItem IDEM#<user>."""
-        response = self.client.get_item(
-            TableName=self.name,
-            Key={"pk": attr_s(keys.idempotency_pk(user_uuid)), "sk": attr_s(key)},
-            ConsistentRead=True,
-        )
-        item = response.get("Item")
-        if not item or int(item[schema.TTL_ATTRIBUTE]["N"]) < time.time():
-            # TTL deletion lags expiry by up to days; an expired record is no record.
-            return None
-        return idempotency_from_item(item)
-
-    def scan(self, *, page_size: int = 100) -> Iterator[dict]:
-        """Every item of the table, page by page (operators only: a Scan reads it all)."""
-        start_key = None
-        while True:
-            page = self._scan_page(start_key=start_key, page_size=page_size)
-            yield from page["Items"]
-            start_key = page.get("LastEvaluatedKey")
-            if not start_key:
-                return
-
-    @_gateway_errors
-    def _scan_page(self, *, start_key: dict | None, page_size: int) -> dict:
-        request = {"TableName": self.name, "Limit": page_size}
-        if start_key:
-            request["ExclusiveStartKey"] = start_key
-        return self.client.scan(**request)
+        page.items.reverse()
+        return page
 
     # --- writes ------------------------------------------------------------------
 
-    @_gateway_errors
+    @gateway_errors
     def conversation_create(
         self,
         *,
-        sender: Member,
-        recipient: Member,
-        message: Message,
-        idempotency: IdempotencyRecord | None = None,
-    ) -> None:
-        """Access pattern: start a conversation. One TransactWriteItems puts both inbox
-        rows and the first message, all insert-only; raises GroupExists when the pair
-        already has its group (the sender's row comes back with the cancellation, so
-        reopening costs no extra read)."""
-        items = [
-            {"Put": self._insert(message_item(message))},
-            {
-                "Put": self._insert(
-                    inbox_item(owner=sender, other=recipient, message=message, unread=False),
-                    return_old=True,
-                )
-            },
-            {
-                "Put": self._insert(
-                    inbox_item(owner=recipient, other=sender, message=message, unread=True)
-                )
-            },
-        ]
-        if idempotency is not None:
-            items.append({"Put": self._insert(idempotency_item(idempotency), return_old=True)})
-        reasons = self._transact(items)
-        if reasons is None:
-            return
-        if idempotency is not None and reasons[3].get("Code") == "ConditionalCheckFailed":
-            raise IdempotentReplay(idempotency_from_item(reasons[3]["Item"]))
-        if reasons[1].get("Code") == "ConditionalCheckFailed":
-            raise GroupExists(inbox_row_from_item(reasons[1]["Item"]))
-        raise StoreUnavailable(f"conversation start was cancelled: {_codes(reasons)}")
+        members: tuple[Member, ...],
+        sender_uuid: uuid.UUID,
+        body: str,
+        idempotency: IdempotencyRequest | None = None,
+    ) -> Message:
+        """Access pattern: start a conversation. One TransactWriteItems puts the
+        conversation item, every member's row and the first message, all insert-only
+        (DESIGN invariant 3), so concurrent starts by several members land as one.
 
-    @_gateway_errors
-    def message_append(
+        Raises ConversationExists when the set of people already has its conversation
+        (the sender's row and the conversation come back with the cancellation when
+        both exist, so reopening costs no extra read).
+        """
+        group_uuid = keys.group_uuid_for_members(member.uuid for member in members)
+        now = datetime.now(UTC)
+        message = Message(
+            uuid=uuid.uuid4(),
+            group_uuid=group_uuid,
+            sender_uuid=sender_uuid,
+            member_uuids=frozenset(member.uuid for member in members),
+            body=body,
+            created_at=now,
+            seq=1,
+        )
+        conversation = Conversation(
+            group_uuid=group_uuid,
+            kind=items.kind_for(len(members)),
+            members=members,
+            last_seq=1,
+            last_message_sk=message.sk,
+            version=1,
+            reads={sender_uuid: MemberRead(position=message.position, at=now)},
+        )
+        transaction = Transaction(self.name)
+        transaction.put(
+            "conversation",
+            items.conversation_item(conversation, created_at=now),
+            condition=items.INSERT_ONLY,
+            ReturnValuesOnConditionCheckFailure="ALL_OLD",
+        )
+        transaction.put("message", items.message_item(message), condition=items.INSERT_ONLY)
+        for member in members:
+            transaction.put(
+                _row_part(member.uuid),
+                items.inbox_item(
+                    owner=member, members=members, message=message, read=member.uuid == sender_uuid
+                ),
+                condition=items.INSERT_ONLY,
+                ReturnValuesOnConditionCheckFailure="ALL_OLD",
+            )
+        self._add_idempotency(transaction, sender_uuid, idempotency, message)
+        cancelled = transaction.run(self.client)
+        if cancelled is None:
+            return message
+        self._raise_replay(cancelled)
+        if cancelled.failed("conversation") or cancelled.failed(_row_part(sender_uuid)):
+            row_item = cancelled.old_item(_row_part(sender_uuid))
+            conversation_item = cancelled.old_item("conversation")
+            membership = None
+            if row_item is not None and conversation_item is not None:
+                membership = Membership(
+                    row=items.inbox_row_from_item(row_item),
+                    conversation=items.conversation_from_item(conversation_item),
+                )
+            raise ConversationExists(membership)
+        raise StoreUnavailable(f"conversation start was cancelled: {cancelled.describe()}")
+
+    @gateway_errors
+    def message_send(
         self,
         *,
-        message: Message,
+        membership: Membership,
+        body: str,
         fanout_inline: bool,
-        idempotency: IdempotencyRecord | None = None,
-    ) -> None:
-        """Access pattern: a reply in an existing group.
+        idempotency: IdempotencyRequest | None = None,
+    ) -> Message:
+        """Access pattern: a message in an existing conversation.
 
-        Inline fan-out: one TransactWriteItems puts the message (insert-only) and moves
-        both inbox rows forward. Stream fan-out: the message alone (with its idempotency
-        record, transactionally) and the stream consumer moves the rows.
-        Raises StaleSortKey when a newer message got to the rows first, so the caller
-        can re-stamp the message after it.
+        One TransactWriteItems: the message (insert-only, the next `seq`, stamped after
+        the newest message even across clock skew) and the conversation head (moved only
+        if it is still where this sender saw it). Inline fan-out adds every member's row
+        to the same transaction; stream fan-out leaves the rows to the consumer. A lost
+        race re-reads the head from the cancellation and tries again after the winner.
         """
-        items = [{"Put": self._insert(message_item(message))}]
-        if fanout_inline:
-            items.append({"Update": self._advance(message, recipient=False)})
-            items.append({"Update": self._advance(message, recipient=True)})
-        if idempotency is not None:
-            items.append({"Put": self._insert(idempotency_item(idempotency), return_old=True)})
-        if len(items) == 1:
-            self.client.put_item(**items[0]["Put"])
-            return
-        reasons = self._transact(items)
-        if reasons is None:
-            return
-        if idempotency is not None and reasons[-1].get("Code") == "ConditionalCheckFailed":
-            raise IdempotentReplay(idempotency_from_item(reasons[-1]["Item"]))
-        if fanout_inline:
-            for reason in reasons[1:3]:
-                if reason.get("Code") == "ConditionalCheckFailed":
-                    if "Item" not in reason:
-                        raise NotAMember()
-                    row = inbox_row_from_item(reason["Item"])
-                    raise StaleSortKey(max(row.last_message_sk, row.last_read_sk or ""))
-        raise StoreUnavailable(f"message write was cancelled: {_codes(reasons)}")
+        if not membership.conversation.stored:
+            membership = self._upgrade_v1_pair(membership.row)
+        sender_uuid = membership.row.user_uuid
+        conversation = membership.conversation
+        members = set(conversation.member_uuids)
+        for attempt in range(SEND_ATTEMPTS):
+            message = _next_message(conversation, sender_uuid=sender_uuid, body=body)
+            transaction = Transaction(self.name)
+            transaction.put("message", items.message_item(message), condition=items.INSERT_ONLY)
+            transaction.update("conversation", **_head_advance(message, conversation))
+            if fanout_inline:
+                for member in sorted(members):
+                    transaction.update(_row_part(member), **row_advance(message, owner=member))
+            self._add_idempotency(transaction, sender_uuid, idempotency, message)
+            cancelled = transaction.run(self.client)
+            if cancelled is None:
+                return message
+            self._raise_replay(cancelled)
+            head = cancelled.old_item("conversation")
+            if head is not None:
+                conversation = items.conversation_from_item(head)
+            elif fanout_inline and cancelled.failed(_row_part(sender_uuid)):
+                raise NotAMember()
+            elif fanout_inline and cancelled.failed_parts():
+                # A member's row is gone (a deleted account): deliver to the others.
+                members -= {_member_of_part(name) for name in cancelled.failed_parts()}
+            else:
+                raise StoreUnavailable(f"message write was cancelled: {cancelled.describe()}")
+            if not pause_before_retry(attempt):
+                break
+        raise StoreUnavailable("The conversation is busy; please send again.")
 
-    @_gateway_errors
+    @gateway_errors
+    def conversation_mark_read(
+        self, *, membership: Membership, through: Position | None = None
+    ) -> bool:
+        """Access pattern: a member read a conversation up to its newest message (or up to
+        `through`, a message shown to them that the stream has not moved their row to
+        yet). One TransactWriteItems of two conditional updates: the reader's row and
+        their read position on the conversation item ("Seen"). Both move only forward.
+        Returns False when there was nothing to mark.
+        """
+        if not membership.conversation.stored:
+            membership = self._upgrade_v1_pair(membership.row)
+        row = membership.row
+        position = max(row.position, through) if through is not None else row.position
+        seq = max(row.position.seq or 0, (through.seq if through else None) or 0)
+        already = row.read.position
+        if row.unread_count == 0 and already is not None and already >= position:
+            return False
+        now = datetime.now(UTC)
+        for caught_up in (True, False):
+            transaction = Transaction(self.name)
+            transaction.update(
+                "row", **_row_read(row, seq=seq, sk=position.sk, at=now, caught_up=caught_up)
+            )
+            transaction.update(
+                "conversation",
+                Key=items.conversation_key(row.group_uuid),
+                UpdateExpression="SET #reads.#member = :read",
+                ConditionExpression=(
+                    f"{items.EXISTS} AND (attribute_not_exists(#reads.#member.#seq)"
+                    " OR #reads.#member.#seq < :seq)"
+                ),
+                ExpressionAttributeNames={
+                    "#reads": items.READS,
+                    "#member": str(row.user_uuid),
+                    "#seq": "seq",
+                },
+                ExpressionAttributeValues={
+                    ":read": items.read_value(
+                        MemberRead(position=Position(sk=position.sk, seq=seq), at=now)
+                    ),
+                    ":seq": items.n(seq),
+                },
+                ReturnValuesOnConditionCheckFailure="ALL_OLD",
+            )
+            cancelled = transaction.run(self.client)
+            if cancelled is None:
+                return True
+            if not cancelled.failed("row"):
+                if cancelled.failed("conversation"):
+                    # Another tab already moved the read position this far.
+                    return False
+                raise StoreUnavailable(f"mark-read was cancelled: {cancelled.describe()}")
+            old = cancelled.old_item("row")
+            if old is None:
+                raise NotAMember()
+            if (items.inbox_row_from_item(old).position.seq or 0) <= seq:
+                # Read as far already (another tab): nothing to do.
+                return False
+            # A message arrived since the page was read: mark up to where the reader got,
+            # and leave the row flagged unread.
+        return False
+
+    @gateway_errors
     def inbox_rows_advance(self, *, message: Message) -> int:
-        """Access pattern: fan-out of one message to both members' inbox rows.
+        """Access pattern: stream fan-out of one new message to every member's row.
 
-        Conditional UpdateItems only, each idempotent, so the stream consumer may see a
-        record twice, late, or after the inline path already applied it. Returns how many
+        One conditional UpdateItem per member, each forward-only, so the consumer may see
+        a record twice, late, out of order, or after the inline path applied it. A row
+        whose member already read past the message (on the conversation page, before the
+        stream caught up) takes the preview without being flagged unread. Returns how many
         rows changed.
         """
         changed = 0
-        for recipient in (False, True):
+        for member in sorted(message.member_uuids):
             try:
-                self.client.update_item(**self._advance(message, recipient=recipient))
+                self.client.update_item(
+                    TableName=self.name,
+                    ReturnValuesOnConditionCheckFailure="ALL_OLD",
+                    **row_advance(message, owner=member),
+                )
                 changed += 1
             except ClientError as exc:
                 if exc.response["Error"]["Code"] != "ConditionalCheckFailedException":
                     raise
-                if recipient and self._count_late_unread(message, exc.response.get("Item")):
+                old = exc.response.get("Item")
+                if old is not None and self._advance_preview_only(message, member, old):
                     changed += 1
         return changed
 
-    def _count_late_unread(self, message: Message, old_item: dict | None) -> bool:
-        """The recipient's row was already past this message: still count it as unread
-        if it is new to the set and newer than what they have read."""
-        if old_item is None:
+    def _advance_preview_only(self, message: Message, member: uuid.UUID, old: items.Item) -> bool:
+        row = items.inbox_row_from_item(old)
+        if row.v1 or (row.position.seq or 0) >= (message.seq or 0):
             return False
-        row = inbox_row_from_item(old_item)
-        if message.sk in row.unread_message_sks:
+        return self._try_update(
+            Key=items.inbox_key(member, message.group_uuid),
+            UpdateExpression=(
+                f"SET {items.PREVIEW_SET}, {items.LAST_SEQ} = :seq REMOVE {items.HIDDEN_SK}"
+            ),
+            ConditionExpression=f"{items.EXISTS} AND {items.LAST_SEQ} < :seq",
+            ExpressionAttributeValues={
+                **items.preview_values(message),
+                ":seq": items.n(message.seq or 0),
+            },
+        )
+
+    # --- v1 pairs ----------------------------------------------------------------
+
+    @gateway_errors
+    def v1_pair_upgrade(self, *, user_uuid: uuid.UUID, group_uuid: uuid.UUID) -> bool:
+        """Convert one v1 pair (both rows, plus a new conversation item) to v2, in one
+        transaction; False if it was already converted. `ddb_migrate` runs this for every
+        pair; the request path runs it on the first write to a pair not yet migrated."""
+        membership = self.membership_get(user_uuid=user_uuid, group_uuid=group_uuid)
+        if membership is None or membership.conversation.stored:
             return False
-        if row.last_read_sk is not None and row.last_read_sk >= message.sk:
-            if row.last_message_sk < message.sk:
-                # Read on the conversation page before the stream caught up: advance the
-                # preview without counting the message.
-                return self._try_update(
-                    Key=self._inbox_key(message.recipient_uuid, message.group_uuid),
-                    UpdateExpression=ADVANCE_ROW,
-                    ConditionExpression=ADVANCE_CONDITION,
-                    ExpressionAttributeValues=_advance_values(message),
+        self._upgrade_v1_pair(membership.row)
+        return True
+
+    def _upgrade_v1_pair(self, row: InboxRow) -> Membership:
+        for _ in range(UPGRADE_ATTEMPTS):
+            other = row.members[0]
+            raw = self._rows_raw(row.group_uuid, (row.user_uuid, other.uuid))
+            own, theirs = raw.get(row.user_uuid), raw.get(other.uuid)
+            if own is None:
+                raise NotAMember()
+            if items.MEMBERS in own:
+                membership = self.membership_get(
+                    user_uuid=row.user_uuid, group_uuid=row.group_uuid
                 )
-            return False
-        return self._try_update(
-            Key=self._inbox_key(message.recipient_uuid, message.group_uuid),
-            UpdateExpression="ADD unread_message_sks :sks",
-            ConditionExpression=(
-                f"attribute_exists(pk) AND {UNREAD_CONDITION}"
-                " AND NOT contains(unread_message_sks, :sk)"
-            ),
-            ExpressionAttributeValues={":sks": {"SS": [message.sk]}, ":sk": attr_s(message.sk)},
+                if membership is None or not membership.conversation.stored:
+                    raise StoreUnavailable("conversation upgrade left no conversation item")
+                return membership
+            transaction = _v1_upgrade(self.name, row.group_uuid, own, theirs)
+            cancelled = transaction.run(self.client)
+            if cancelled is None:
+                membership = self.membership_get(
+                    user_uuid=row.user_uuid, group_uuid=row.group_uuid
+                )
+                if membership is None:
+                    raise NotAMember()
+                return membership
+            # Someone else converted it, or a v1 writer moved a row meanwhile: look again.
+        raise StoreUnavailable("conversation upgrade kept racing other writes")
+
+    def _rows_raw(
+        self, group_uuid: uuid.UUID, user_uuids: tuple[uuid.UUID, ...]
+    ) -> dict[uuid.UUID, items.Item]:
+        response = self.client.batch_get_item(
+            RequestItems={
+                self.name: {
+                    "Keys": [items.inbox_key(user, group_uuid) for user in user_uuids],
+                    "ConsistentRead": True,
+                }
+            }
         )
-
-    @_gateway_errors
-    def inbox_mark_read(
-        self, *, user_uuid: uuid.UUID, group_uuid: uuid.UUID, up_to_sk: str, seen: frozenset
-    ) -> bool:
-        """Access pattern: a member read a conversation up to `up_to_sk`.
-
-        One conditional UpdateItem on their inbox row; it only moves forward, and removes
-        exactly the unread entries the reader has seen (later arrivals stay unread).
-        """
-        update = "SET last_read_sk = :up_to, last_read_at = :now"
-        values = {
-            ":up_to": attr_s(up_to_sk),
-            ":now": attr_s(keys.format_timestamp(datetime.now(UTC))),
+        return {
+            keys.uuid_after_prefix(item[items.PK]["S"], keys.INBOX_PREFIX): item
+            for item in response["Responses"].get(self.name, [])
         }
-        if seen:
-            update += " DELETE unread_message_sks :seen"
-            values[":seen"] = {"SS": sorted(seen)}
-        return self._try_update(
-            Key=self._inbox_key(user_uuid, group_uuid),
-            UpdateExpression=update,
-            ConditionExpression=(
-                "attribute_exists(pk) AND"
-                " (attribute_not_exists(last_read_sk) OR last_read_sk <= :up_to)"
-            ),
-            ExpressionAttributeValues=values,
-        )
-
-    @_gateway_errors
-    def batch_put(self, items: list[dict], *, max_attempts: int = 8) -> int:
-        """Bulk load for `ddb_seed`: BatchWriteItem, 25 at a time, retrying unprocessed
-        items with backoff. Returns the number of requests made."""
-        requests = 0
-        for start in range(0, len(items), 25):
-            pending = [{"PutRequest": {"Item": item}} for item in items[start : start + 25]]
-            for attempt in range(max_attempts):
-                response = self.client.batch_write_item(RequestItems={self.name: pending})
-                requests += 1
-                pending = response.get("UnprocessedItems", {}).get(self.name, [])
-                if not pending:
-                    break
-                time.sleep(min(2.0, 0.05 * 2**attempt) * random.uniform(0.5, 1.0))
-            else:
-                raise StoreUnavailable(f"{len(pending)} items stayed unprocessed")
-        return requests
-
-    @_gateway_errors
-    def conversation_load(
-        self,
-        *,
-        first: Member,
-        second: Member,
-        messages: list[Message],
-        batch: bool = True,
-        workers: int = 4,
-    ) -> int | None:
-        """Bulk load of a whole conversation (seeding only): the messages, then both
-        inbox rows in one insert-only transaction. Returns the number of write requests,
-        or None when the pair's rows already exist (nothing is written).
-
-        `batch=False` writes one PutItem per message: the baseline the benchmark compares
-        BatchWriteItem against.
-        """
-        group_uuid = messages[-1].group_uuid
-        if self.inbox_row_get(user_uuid=first.uuid, group_uuid=group_uuid) is not None:
-            return None
-        items = [message_item(message) for message in messages]
-        if batch:
-            chunks = [items[start : start + 25] for start in range(0, len(items), 25)]
-            with ThreadPoolExecutor(max_workers=workers) as pool:
-                requests = sum(pool.map(self.batch_put, chunks))
-        else:
-            for item in items:
-                self.put_item(item)
-            requests = len(items)
-        last = messages[-1]
-        rows = []
-        for owner, other in ((first, second), (second, first)):
-            row = inbox_item(owner=owner, other=other, message=last, unread=False)
-            unread = _trailing_from(messages, other.uuid)
-            if unread:
-                row["unread_message_sks"] = {"SS": unread}
-            if len(unread) < len(messages):
-                # Marks the earlier history read, so the stream fan-out (which sees every
-                # seeded message) does not count it unread after the fact.
-                row["last_read_sk"] = attr_s(messages[-len(unread) - 1].sk)
-            rows.append({"Put": self._insert(row)})
-        reasons = self._transact(rows)
-        if reasons is not None:
-            return None
-        return requests + 1
-
-    @_gateway_errors
-    def put_item(self, item: dict) -> None:
-        """One insert-only PutItem (the seeding baseline and single writes)."""
-        self.client.put_item(**self._insert(item))
 
     # --- helpers -----------------------------------------------------------------
 
-    def _inbox_key(self, user_uuid: uuid.UUID, group_uuid: uuid.UUID) -> dict:
-        return {"pk": attr_s(keys.inbox_pk(user_uuid)), "sk": attr_s(keys.inbox_sk(group_uuid))}
+    def _add_idempotency(
+        self,
+        transaction: Transaction,
+        user_uuid: uuid.UUID,
+        idempotency: IdempotencyRequest | None,
+        message: Message,
+    ) -> None:
+        if idempotency is None:
+            return
+        record = IdempotencyRecord(
+            user_uuid=user_uuid,
+            key=idempotency.key,
+            request_hash=idempotency.request_hash,
+            message=message,
+            expires_at=idempotency.expires_at,
+        )
+        transaction.put(
+            "idempotency",
+            items.idempotency_item(record),
+            condition=items.IDEMPOTENCY_FREE,
+            ExpressionAttributeValues={":now": items.n(int(datetime.now(UTC).timestamp()))},
+            ReturnValuesOnConditionCheckFailure="ALL_OLD",
+        )
 
-    def _insert(self, item: dict, *, return_old: bool = False) -> dict:
-        # Insert-only: no write may silently replace another item (DESIGN invariant 2).
-        put = {
-            "TableName": self.name,
-            "Item": item,
-            "ConditionExpression": "attribute_not_exists(pk)",
-        }
-        if return_old:
-            put["ReturnValuesOnConditionCheckFailure"] = "ALL_OLD"
-        return put
+    def _raise_replay(self, cancelled: Cancelled) -> None:
+        old = cancelled.old_item("idempotency")
+        if old is not None:
+            raise IdempotentReplay(items.idempotency_from_item(old))
 
-    def _advance(self, message: Message, *, recipient: bool) -> dict:
-        owner = message.recipient_uuid if recipient else message.sender_uuid
-        update = {
-            "TableName": self.name,
-            "Key": self._inbox_key(owner, message.group_uuid),
-            "UpdateExpression": ADVANCE_ROW,
-            "ConditionExpression": ADVANCE_CONDITION,
-            "ExpressionAttributeValues": _advance_values(message),
-            "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
-        }
-        if recipient:
-            update["UpdateExpression"] += " ADD unread_message_sks :sks"
-            update["ConditionExpression"] += f" AND {UNREAD_CONDITION}"
-            update["ExpressionAttributeValues"][":sks"] = {"SS": [message.sk]}
-        return update
-
-    def _try_update(self, **kwargs) -> bool:
+    def _try_update(self, **request: Any) -> bool:
         try:
-            self.client.update_item(TableName=self.name, **kwargs)
+            self.client.update_item(TableName=self.name, **request)
         except ClientError as exc:
             if exc.response["Error"]["Code"] == "ConditionalCheckFailedException":
                 return False
             raise
         return True
 
-    def _transact(self, items: list[dict]) -> list[dict] | None:
-        """Run a transaction; None on success, else the cancellation reasons.
 
-        Conflicts with a concurrent transaction are retried here; condition failures
-        are the caller's to interpret.
-        """
-        for attempt in range(TRANSACTION_CONFLICT_ATTEMPTS):
-            try:
-                self.client.transact_write_items(TransactItems=items)
-                return None
-            except ClientError as exc:
-                if not _is_cancelled(exc):
-                    raise
-                reasons = _cancellation_reasons(exc)
-                codes = {reason.get("Code") for reason in reasons}
-                if "ConditionalCheckFailed" in codes or not codes & {
-                    "TransactionConflict",
-                    "ThrottlingError",
-                }:
-                    return reasons
-                time.sleep(min(0.2, 0.005 * 2**attempt) * random.uniform(0.5, 1.5))
-        raise StoreUnavailable("transaction kept conflicting with concurrent writes")
+def _row_part(user_uuid: uuid.UUID) -> str:
+    return f"row:{user_uuid}"
 
 
-def _trailing_from(messages: list[Message], sender_uuid: uuid.UUID) -> list[str]:
-    """Sort keys of the run of messages at the end of the list sent by `sender_uuid`."""
-    run = []
-    for message in reversed(messages):
-        if message.sender_uuid != sender_uuid:
-            break
-        run.append(message.sk)
-    return run
+def _member_of_part(name: str) -> uuid.UUID:
+    return uuid.UUID(name.removeprefix("row:"))
 
 
-def _codes(reasons: list[dict]) -> str:
-    return ", ".join(reason.get("Code", "?") for reason in reasons)
+def _unstored_conversation(row: InboxRow, user_uuid: uuid.UUID) -> Conversation:
+    """A v1 pair seen through one row, until its first write converts it."""
+    me = Member(uuid=user_uuid, handle="", display_name="")
+    return Conversation(
+        group_uuid=row.group_uuid,
+        kind="direct",
+        members=(me, *row.members),
+        last_seq=0,
+        last_message_sk=row.position.sk,
+        version=0,
+        reads={user_uuid: row.read},
+        stored=False,
+    )
+
+
+def _next_message(conversation: Conversation, *, sender_uuid: uuid.UUID, body: str) -> Message:
+    created_at = datetime.now(UTC)
+    if conversation.last_message_sk:
+        # Never stamp a message before one already in the conversation (clock skew
+        # between servers, or a concurrent send that committed first).
+        latest, _ = keys.parse_message_sk(conversation.last_message_sk)
+        created_at = max(created_at, latest + timedelta(microseconds=1))
+    return Message(
+        uuid=uuid.uuid4(),
+        group_uuid=conversation.group_uuid,
+        sender_uuid=sender_uuid,
+        member_uuids=conversation.member_uuids,
+        body=body,
+        created_at=created_at,
+        seq=conversation.last_seq + 1,
+    )
+
+
+def _head_advance(message: Message, conversation: Conversation) -> dict:
+    return {
+        "Key": items.conversation_key(message.group_uuid),
+        "UpdateExpression": (
+            f"SET {items.LAST_SEQ} = :seq, {items.LAST_MESSAGE_SK} = :sk,"
+            f" {items.VERSION} = {items.VERSION} + :one"
+        ),
+        "ConditionExpression": f"{items.EXISTS} AND {items.LAST_SEQ} = :previous",
+        "ExpressionAttributeValues": {
+            ":seq": items.n(message.seq or 0),
+            ":sk": s(message.sk),
+            ":one": items.n(1),
+            ":previous": items.n(conversation.last_seq),
+        },
+        "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
+    }
+
+
+def row_advance(message: Message, *, owner: uuid.UUID) -> dict:
+    """Move `owner`'s row to `message`, forward only (DESIGN invariant 4).
+
+    The sender has read their own message, so their row reads up to it; everyone else's
+    is flagged unread. A hidden row comes back into the inbox with the new message.
+    """
+    values = {**items.preview_values(message), ":seq": items.n(message.seq or 0)}
+    condition = (
+        f"{items.EXISTS} AND {items.LAST_SEQ} < :seq"
+        f" AND (attribute_not_exists({items.READ_SEQ}) OR {items.READ_SEQ} < :seq)"
+    )
+    if owner == message.sender_uuid:
+        update = (
+            f"SET {items.PREVIEW_SET}, {items.LAST_SEQ} = :seq, {items.READ_SEQ} = :seq,"
+            f" {items.READ_SK} = :sk, {items.READ_AT} = :at"
+            f" REMOVE {items.UNREAD_MEMBER}, {items.HIDDEN_SK}"
+        )
+    else:
+        update = (
+            f"SET {items.PREVIEW_SET}, {items.LAST_SEQ} = :seq, {items.UNREAD_MEMBER} = :member"
+            f" REMOVE {items.HIDDEN_SK}"
+        )
+        values[":member"] = s(owner)
+    return {
+        "Key": items.inbox_key(owner, message.group_uuid),
+        "UpdateExpression": update,
+        "ConditionExpression": condition,
+        "ExpressionAttributeValues": values,
+    }
+
+
+def _row_read(row: InboxRow, *, seq: int, sk: str, at: datetime, caught_up: bool) -> dict:
+    update = f"SET {items.READ_SEQ} = :seq, {items.READ_SK} = :sk, {items.READ_AT} = :at"
+    condition = f"{items.EXISTS} AND {items.READ_SEQ} < :seq"
+    if caught_up:
+        # Only a reader who got to the end stops counting in the badge.
+        update += f" REMOVE {items.UNREAD_MEMBER}"
+        condition += f" AND {items.LAST_SEQ} <= :seq"
+    return {
+        "Key": items.inbox_key(row.user_uuid, row.group_uuid),
+        "UpdateExpression": update,
+        "ConditionExpression": condition,
+        "ExpressionAttributeValues": {
+            ":seq": items.n(seq),
+            ":sk": s(sk),
+            ":at": s(keys.format_timestamp(at)),
+        },
+        "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
+    }
+
+
+def _v1_upgrade(
+    table_name: str, group_uuid: uuid.UUID, own: items.Item, theirs: items.Item | None
+) -> Transaction:
+    """The transaction that turns a v1 pair into v2: a conversation item whose head is
+    `base`, and each row reading `base - <its unread count>`, so every count is what the
+    unread set said. Each row's update is conditioned on it being unchanged since read."""
+    rows = [item for item in (own, theirs) if item is not None]
+    unread = {
+        items.inbox_row_from_item(item).user_uuid: len(items.v1_unread_sks(item)) for item in rows
+    }
+    base = max(unread.values(), default=0)
+    first = items.inbox_row_from_item(own)
+    me = Member(
+        uuid=first.user_uuid,
+        handle=theirs[items.V1_OTHER_HANDLE]["S"] if theirs else "",
+        display_name=theirs[items.V1_OTHER_DISPLAY_NAME]["S"] if theirs else "",
+    )
+    members = (me, first.members[0])
+    newest_sk = max(item[items.LAST_MESSAGE_SK]["S"] for item in rows)
+    reads = {}
+    for item in rows:
+        row = items.inbox_row_from_item(item)
+        read_sk = item.get(items.V1_LAST_READ_SK, {}).get("S")
+        reads[row.user_uuid] = MemberRead(
+            position=Position(sk=read_sk, seq=base - unread[row.user_uuid]) if read_sk else None,
+            at=row.read.at,
+        )
+    conversation = Conversation(
+        group_uuid=group_uuid,
+        kind="direct",
+        members=members,
+        last_seq=base,
+        last_message_sk=newest_sk,
+        version=1,
+        reads=reads,
+    )
+    transaction = Transaction(table_name)
+    transaction.put(
+        "conversation",
+        items.conversation_item(conversation, created_at=datetime.now(UTC)),
+        condition=items.INSERT_ONLY,
+    )
+    for item in rows:
+        row = items.inbox_row_from_item(item)
+        others = [member for member in members if member.uuid != row.user_uuid]
+        values = {
+            ":kind": s("direct"),
+            ":members": items.members_value(others),
+            ":message_uuid": s(row.last_message_uuid),
+            ":last_seq": items.n(base),
+            ":read_seq": items.n(base - unread[row.user_uuid]),
+            ":seen_sk": item[items.LAST_MESSAGE_SK],
+        }
+        update = (
+            f"SET {items.KIND} = :kind, {items.MEMBERS} = :members,"
+            f" {items.LAST_MESSAGE_UUID} = :message_uuid, {items.LAST_SEQ} = :last_seq,"
+            f" {items.READ_SEQ} = :read_seq"
+        )
+        read_sk = item.get(items.V1_LAST_READ_SK)
+        if read_sk:
+            update += f", {items.READ_SK} = :read_sk"
+            values[":read_sk"] = read_sk
+        if items.V1_LAST_READ_AT in item:
+            update += f", {items.READ_AT} = :read_at"
+            values[":read_at"] = item[items.V1_LAST_READ_AT]
+        if unread[row.user_uuid]:
+            update += f", {items.UNREAD_MEMBER} = :member"
+            values[":member"] = s(row.user_uuid)
+        update += " REMOVE " + ", ".join(items.V1_ROW_ATTRIBUTES)
+        transaction.update(
+            _row_part(row.user_uuid),
+            Key=items.inbox_key(row.user_uuid, group_uuid),
+            UpdateExpression=update,
+            ConditionExpression=(
+                f"{items.EXISTS} AND attribute_not_exists({items.MEMBERS})"
+                f" AND {items.LAST_MESSAGE_SK} = :seen_sk"
+            ),
+            ExpressionAttributeValues=values,
+        )
+    return transaction

@@ -1,10 +1,12 @@
 """Stream fan-out: the one core that `manage.py ddb_stream` and the Lambda both run.
 
-A stream record of a new message becomes conditional UpdateItems on both members'
-inbox rows (`MessagingTable.inbox_rows_advance`). Those updates only move a row forward
-and count a message unread by its sort key, so a record delivered twice, late, or after
-the inline path already applied it changes nothing (DESIGN invariant 4): the core keeps
-no memory of what it has seen and needs no ordering from its caller.
+A stream record of a new message becomes conditional UpdateItems on every member's
+inbox row (`MessagingTable.inbox_rows_advance`); the members come from the message
+itself, so no read is needed. Those updates only move a row forward to the message's
+sequence number, and a row's unread count is the distance from its read position, so a
+record delivered twice, late, out of order, or after the inline path already applied it
+counts nothing twice (DESIGN invariant 4): the core keeps no memory of what it has seen
+and needs no ordering from its caller.
 
 It processes every record of a batch and reports the ones that failed by sequence
 number, the shape Lambda's `ReportBatchItemFailures` expects. Imports nothing from
@@ -19,9 +21,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from messaging import stats
-from messaging.dynamo import keys
 from messaging.dynamo.errors import StoreUnavailable
-from messaging.dynamo.items import message_from_item
+from messaging.dynamo.items import NotAMessageChange, message_from_stream_record, stream_record_id
 from messaging.dynamo.records import Message
 from messaging.dynamo.table import MessagingTable
 
@@ -29,10 +30,6 @@ logger = logging.getLogger("messaging.stream")
 
 # Parallel UpdateItems per batch: within the client's connection pool (client.py).
 CONCURRENCY = 8
-
-
-class NotAMessage(Exception):
-    """A record the fan-out has no business with (REMOVE, MODIFY, another item type)."""
 
 
 @dataclass
@@ -52,11 +49,11 @@ class FanoutResult:
 
     @property
     def members(self) -> set[uuid.UUID]:
-        return {
-            member
-            for message in self.messages
-            for member in (message.sender_uuid, message.recipient_uuid)
-        }
+        return {member for message in self.messages for member in message.member_uuids}
+
+    @property
+    def groups(self) -> set[uuid.UUID]:
+        return {message.group_uuid for message in self.messages}
 
     def batch_item_failures(self) -> list[dict]:
         return [{"itemIdentifier": sequence} for sequence in self.failed]
@@ -70,36 +67,18 @@ class FanoutResult:
         )
 
 
-def record_id(record: object) -> str:
-    """The record's sequence number (what Lambda expects back), else its event id."""
-    if isinstance(record, dict):
-        change = record.get("dynamodb")
-        if isinstance(change, dict) and change.get("SequenceNumber"):
-            return str(change["SequenceNumber"])
-        if record.get("eventID"):
-            return str(record["eventID"])
-    return repr(record)[:64]
-
-
 def message_from_record(record: dict) -> Message:
-    """The new message a record carries; NotAMessage for anything else.
+    """The new message a record carries; NotAMessageChange for anything else.
 
-    Messages are insert-only, so only INSERT matters: a MODIFY or REMOVE of a message
-    item (an operator's cleanup, TTL) must not move an inbox. A message item that cannot
-    be read raises, so the record is reported failed rather than silently dropped.
+    Only INSERTs move rows: an operator's cleanup or TTL (REMOVE) must not. A v1 message
+    (no sequence number) was fanned out by the v1 worker, which must drain its stream
+    before v2 starts (README, "Upgrading from v1").
     """
     if record.get("eventName") != "INSERT":
-        raise NotAMessage()
-    image = record["dynamodb"].get("NewImage") or {}
-    if not keys.is_message_pk(image.get("pk", {}).get("S", "")):
-        raise NotAMessage()
-    message = message_from_item(image)
-    # Keys that disagree with the item's own fields would move an inbox to a message
-    # that cannot be read back.
-    if image["pk"]["S"] != keys.message_pk(message.group_uuid):
-        raise ValueError("message item's pk does not match its group")
-    if image.get("sk", {}).get("S") != message.sk:
-        raise ValueError("message item's sk does not match its time and uuid")
+        raise NotAMessageChange()
+    message = message_from_stream_record(record)
+    if message.seq is None:
+        raise NotAMessageChange()
     return message
 
 
@@ -114,21 +93,23 @@ def records_apply(
     for index, record in enumerate(records):
         try:
             work.append((index, message_from_record(record)))
-        except NotAMessage:
+        except NotAMessageChange:
             result.skipped += 1
         except Exception as exc:
             # A poison record: fail it alone, so the batch's other records still apply.
-            logger.warning("stream record %s unreadable (%s)", record_id(record), exc_name(exc))
-            failed.append((index, record_id(record)))
+            logger.warning(
+                "stream record %s unreadable (%s)", stream_record_id(record), exc_name(exc)
+            )
+            failed.append((index, stream_record_id(record)))
     # The updates commute (forward-only, set-valued), so a batch can apply in parallel.
     with ThreadPoolExecutor(max_workers=max(1, min(concurrency, len(work)))) as pool:
         outcomes = list(pool.map(lambda item: _advance(table, item[1]), work))
     for (index, message), outcome in zip(work, outcomes, strict=True):
         if isinstance(outcome, Exception):
             logger.warning(
-                "stream record %s failed (%s)", record_id(records[index]), exc_name(outcome)
+                "stream record %s failed (%s)", stream_record_id(records[index]), exc_name(outcome)
             )
-            failed.append((index, record_id(records[index])))
+            failed.append((index, stream_record_id(records[index])))
             if isinstance(outcome, StoreUnavailable):
                 result.unavailable = str(outcome)
             continue

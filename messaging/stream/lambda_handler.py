@@ -10,7 +10,7 @@ import logging
 import os
 
 from messaging import cache_keys
-from messaging.dynamo import MessagingTable
+from messaging.dynamo.table import MessagingTable
 from messaging.stream.core import FanoutResult, records_apply
 
 logger = logging.getLogger("messaging.stream")
@@ -31,7 +31,7 @@ def _invalidate(result: FanoutResult) -> None:
     redis_url = os.environ.get("REDIS_URL")
     if not redis_url or not result.members:
         return
-    keys = [cache_keys.inbox_key(member) for member in result.members]
+    keys = cache_keys.keys_for(group_uuids=result.groups, user_uuids=result.members)
     try:
         cache_keys.redis_invalidate(
             _redis(redis_url), keys=keys, prefix=os.environ.get("CACHE_KEY_PREFIX", "cruddur")

@@ -5,7 +5,8 @@ from datetime import datetime, timedelta
 from django import template
 from django.utils import timezone
 
-from messaging.selectors import person_from_user
+from messaging.presenters import person_from_user
+from messaging.rules import unread_label as unread_text
 from messaging.types import Person
 
 register = template.Library()
@@ -47,3 +48,9 @@ def exact_time(moment: datetime) -> str:
         return ""
     local = timezone.localtime(moment)
     return f"{local:%a} {local.day} {local:%b %Y, %H:%M:%S %Z}"
+
+
+@register.filter
+def unread_label(count: int) -> str:
+    """An unread count as shown: exact to 99, then "99+"."""
+    return unread_text(count)

@@ -2,7 +2,7 @@ from django.core.management.base import CommandError
 
 from messaging.dynamo.client import endpoint_description
 from messaging.management.base import DynamoCommand
-from messaging.store import messaging_table
+from messaging.store import table_admin
 
 
 class Command(DynamoCommand):
@@ -15,7 +15,7 @@ class Command(DynamoCommand):
         parser.add_argument("--yes", action="store_true", help="do not ask for confirmation")
 
     def handle(self, *args, yes=False, **options):
-        table = messaging_table()
+        table = table_admin()
         where = endpoint_description()
         if not yes:
             answer = input(f"Delete table {table.name} at {where} and all its data? [y/N] ")

@@ -1,13 +1,13 @@
 from messaging.dynamo.client import endpoint_description
 from messaging.management.base import DynamoCommand
-from messaging.store import messaging_table
+from messaging.store import table_admin
 
 
 class Command(DynamoCommand):
     help = "List the DynamoDB tables at the configured endpoint, marking the messaging table."
 
     def handle(self, *args, **options):
-        table = messaging_table()
+        table = table_admin()
         names = table.list_tables()
         self.stdout.write(f"{len(names)} table(s) at {endpoint_description()}")
         for name in names:

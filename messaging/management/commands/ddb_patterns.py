@@ -3,7 +3,8 @@ import uuid
 
 from django.core.management.base import CommandError
 
-from messaging.dynamo.items import preview
+from messaging.dynamo import schema
+from messaging.dynamo.items import preview, printable, unread_display
 from messaging.errors import NotFound
 from messaging.management.base import DynamoCommand
 from messaging.selectors import people_by_uuid, user_get_by_handle
@@ -14,8 +15,9 @@ class Command(DynamoCommand):
     help = (
         "Run one of the table's access patterns and show the exact DynamoDB request, the"
         " consumed capacity and the rows. Patterns: list-conversations <handle> (a member's"
-        " inbox, newest first, on the inbox index); get-conversation <group_uuid> (newest"
-        " messages of a group, shown in time order)."
+        " inbox, newest first, on the inbox index, then the navigation badge on the unread"
+        " index); get-conversation <group_uuid> (newest messages of a group, shown in time"
+        " order)."
     )
 
     def add_arguments(self, parser):
@@ -39,11 +41,17 @@ class Command(DynamoCommand):
             page = table.inbox_page(user_uuid=user.uuid, position=None, limit=limit)
             self._request(page)
             for row in page.items:
+                handles = ",".join(f"@{printable(member.handle)}" for member in row.members)
                 self.stdout.write(
-                    f"  {row.last_message_at:%Y-%m-%d %H:%M:%S}  @{row.other.handle:<16}"
-                    f" unread {row.unread_count:<3} {row.group_uuid}"
+                    f"  {row.last_message_at:%Y-%m-%d %H:%M:%S}  {row.kind:<6} {handles:<24}"
+                    f" unread {unread_display(row.unread_count):<3} {row.group_uuid}"
                     f"  {preview(row.last_message_body)}"
                 )
+            count = table.unread_conversation_count(user_uuid=user.uuid)
+            self.stdout.write(
+                f"navigation badge (Query on {schema.UNREAD_INDEX}, Select=COUNT):"
+                f" {unread_display(count)} unread conversation(s)"
+            )
         else:
             try:
                 group_uuid = uuid.UUID(options["group_uuid"])
@@ -54,10 +62,11 @@ class Command(DynamoCommand):
             people = people_by_uuid(uuids={message.sender_uuid for message in page.items})
             for message in page.items:
                 sender = people.get(message.sender_uuid)
-                handle = sender.handle if sender else str(message.sender_uuid)[:8]
+                handle = printable(sender.handle) if sender else str(message.sender_uuid)[:8]
+                text = "(deleted)" if message.deleted else preview(message.body)
                 self.stdout.write(
-                    f"  {message.created_at:%Y-%m-%d %H:%M:%S}  @{handle:<16}"
-                    f" {preview(message.body)}"
+                    f"  {message.created_at:%Y-%m-%d %H:%M:%S}  #{message.seq or '-':<5}"
+                    f" @{handle:<16} {text}"
                 )
         more = "more pages follow" if page.next_position else "no more pages"
         self.stdout.write(f"{len(page.items)} row(s); {more}")

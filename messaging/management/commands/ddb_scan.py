@@ -1,8 +1,7 @@
 from itertools import islice
 
-from messaging.dynamo.items import item_summary
 from messaging.management.base import DynamoCommand
-from messaging.store import messaging_table
+from messaging.store import table_admin
 
 
 class Command(DynamoCommand):
@@ -15,10 +14,9 @@ class Command(DynamoCommand):
         parser.add_argument("--limit", type=int, default=None, help="stop after N items")
 
     def handle(self, *args, limit=None, **options):
-        table = messaging_table()
+        table = table_admin()
         count = 0
-        for item in islice(table.scan(), limit):
-            row = item_summary(item)
+        for row in islice(table.scan_summaries(), limit):
             self.stdout.write(f"{row['type']:<12} {row['pk']:<44} {row['sk']:<64} {row['detail']}")
             count += 1
         self.stdout.write(f"{count} item(s) in {table.name}" + (" (limited)" if limit else ""))

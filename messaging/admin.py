@@ -1,0 +1,93 @@
+"""Staff views of conversations: read-only, from DynamoDB, under each user.
+
+Conversations live in DynamoDB, not in a model, so they get plain read-only views added
+to the user admin (replacing accounts' registration with a subclass), which keeps
+`accounts` free of any import from `messaging`.
+"""
+
+from django.contrib import admin
+from django.core.exceptions import PermissionDenied
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404
+from django.template.response import TemplateResponse
+from django.urls import URLPattern, path, reverse
+from django.utils.html import format_html
+from django.views.decorators.http import require_safe
+
+from accounts.admin import UserAdmin
+from accounts.models import User
+from messaging import selectors
+
+
+class MessagingUserAdmin(UserAdmin):
+    list_display = (*UserAdmin.list_display, "conversations_link")
+    readonly_fields = (*UserAdmin.readonly_fields, "conversations_link")
+
+    def get_fieldsets(self, request, obj=None):  # type: ignore[no-untyped-def]
+        fieldsets = super().get_fieldsets(request, obj)
+        if obj is None:
+            return fieldsets
+        (name, options), *rest = fieldsets
+        first = (name, {**options, "fields": (*options["fields"], "conversations_link")})
+        return (first, *rest)
+
+    @admin.display(description="Conversations")
+    def conversations_link(self, user: User) -> str:
+        if not user.pk:
+            return "-"
+        url = reverse("admin:accounts_user_conversations", args=[user.pk])
+        return format_html('<a href="{}">View conversations (read-only)</a>', url)
+
+    def get_urls(self) -> list[URLPattern]:
+        return [
+            path(
+                "<int:user_id>/conversations/",
+                self.admin_site.admin_view(require_safe(self.conversations_view)),
+                name="accounts_user_conversations",
+            ),
+            path(
+                "<int:user_id>/conversations/<uuid:group_uuid>/",
+                self.admin_site.admin_view(require_safe(self.conversation_messages_view)),
+                name="accounts_user_conversation_messages",
+            ),
+            *super().get_urls(),
+        ]
+
+    def _viewable_user(self, request: HttpRequest, user_id: int) -> User:
+        member = get_object_or_404(User, pk=user_id)
+        if not self.has_view_permission(request, member):
+            raise PermissionDenied
+        return member
+
+    def _context(self, request: HttpRequest, member: User, title: str) -> dict:
+        return {
+            **self.admin_site.each_context(request),
+            "opts": self.opts,
+            "member": member,
+            "title": title,
+            "cursor": request.GET.get("cursor"),
+        }
+
+    def conversations_view(self, request: HttpRequest, user_id: int) -> HttpResponse:
+        member = self._viewable_user(request, user_id)
+        page = selectors.inbox_list(user=member, cursor=request.GET.get("cursor"))
+        context = self._context(request, member, f"Conversations of @{member.handle}")
+        context["page"] = page
+        return TemplateResponse(request, "admin/accounts/user/conversations.html", context)
+
+    def conversation_messages_view(
+        self, request: HttpRequest, user_id: int, group_uuid: object
+    ) -> HttpResponse:
+        member = self._viewable_user(request, user_id)
+        # Read only: reading here does not mark anything read for the member.
+        detail = selectors.conversation_detail(
+            user=member, group_uuid=str(group_uuid), cursor=request.GET.get("cursor")
+        )
+        handles = ", ".join(f"@{person.handle}" for person in detail.conversation.members)
+        context = self._context(request, member, f"@{member.handle} with {handles}: messages")
+        context.update({"conversation": detail.conversation, "page": detail.messages})
+        return TemplateResponse(request, "admin/accounts/user/conversation_messages.html", context)
+
+
+admin.site.unregister(User)
+admin.site.register(User, MessagingUserAdmin)

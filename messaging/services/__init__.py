@@ -1,0 +1,17 @@
+"""Writes, one module per area (Zulip's actions): messages, conversations, read state,
+and the stream consumer's half. Every cross-item write is one transaction or one
+conditional write, made by the gateway."""
+
+from messaging.services.conversations import conversation_open, conversation_start, group_start
+from messaging.services.fanout import inbox_fanout_apply
+from messaging.services.messages import message_create
+from messaging.services.read_state import conversation_mark_read
+
+__all__ = [
+    "conversation_mark_read",
+    "conversation_open",
+    "conversation_start",
+    "group_start",
+    "inbox_fanout_apply",
+    "message_create",
+]
