@@ -37,13 +37,14 @@ _deadline: ContextVar[float | None] = ContextVar("dynamodb_deadline", default=No
 
 
 def _read_timeout() -> float:
-    return float(os.environ.get("DYNAMODB_READ_TIMEOUT", "1.5"))
+    return float(os.environ.get("DYNAMODB_READ_TIMEOUT", "3"))
 
 
 def _config() -> Config:
     # Standard retries back off on throttling and transient 5xx; the timeouts keep a
     # dead endpoint from hanging a request for botocore's default 60 s. DynamoDB answers
-    # in milliseconds, so 1.5 s without a byte means the attempt is lost.
+    # in milliseconds; 3 s leaves room for a local engine warming up, and a request's
+    # deadline (below) still answers a hanging endpoint in time.
     return Config(
         retries={
             "mode": "standard",

@@ -455,14 +455,21 @@ class MessagingTable:
                 if exc.response["Error"]["Code"] != "ConditionalCheckFailedException":
                     raise
                 old = exc.response.get("Item")
-                if old is not None and self._advance_preview_only(message, member, old):
+                if old is not None and self._advance_late(message, member, old):
                     changed += 1
         return changed
 
-    def _advance_preview_only(self, message: Message, member: uuid.UUID, old: items.Item) -> bool:
+    def _advance_late(self, message: Message, member: uuid.UUID, old: items.Item) -> bool:
+        """The row was not where `row_advance` needs it: it is past this message already
+        (a reordered or replayed record), or its member read past it first."""
         row = items.inbox_row_from_item(old)
-        if row.v1 or (row.position.seq or 0) >= (message.seq or 0):
+        if row.v1:
             return False
+        seq = message.seq or 0
+        if (row.position.seq or 0) >= seq:
+            # A later message got here first. The sender has still read up to their own
+            # message; read positions only move forward, so this is order-independent.
+            return member == message.sender_uuid and self._read_up_to(message, member)
         return self._try_update(
             Key=items.inbox_key(member, message.group_uuid),
             UpdateExpression=(
@@ -474,6 +481,27 @@ class MessagingTable:
                 ":seq": items.n(message.seq or 0),
             },
         )
+
+    def _read_up_to(self, message: Message, member: uuid.UUID) -> bool:
+        values = {
+            ":seq": items.n(message.seq or 0),
+            ":sk": s(message.sk),
+            ":at": s(keys.format_timestamp(message.created_at)),
+        }
+        for caught_up in (True, False):
+            update = f"SET {items.READ_SEQ} = :seq, {items.READ_SK} = :sk, {items.READ_AT} = :at"
+            condition = f"{items.EXISTS} AND {items.READ_SEQ} < :seq"
+            if caught_up:
+                update += f" REMOVE {items.UNREAD_MEMBER}"
+                condition += f" AND {items.LAST_SEQ} <= :seq"
+            if self._try_update(
+                Key=items.inbox_key(member, message.group_uuid),
+                UpdateExpression=update,
+                ConditionExpression=condition,
+                ExpressionAttributeValues=values,
+            ):
+                return True
+        return False
 
     # --- v1 pairs ----------------------------------------------------------------
 

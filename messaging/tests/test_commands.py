@@ -8,7 +8,7 @@ from django.core.management.base import CommandError
 from accounts.models import User
 from devtools.dynamodb_local import free_port
 from messaging import selectors
-from messaging.dynamo import MessagingTable
+from messaging.dynamo.admin import TableAdmin
 from messaging.dynamo.client import reset_clients
 
 pytestmark = pytest.mark.django_db
@@ -27,16 +27,17 @@ def fresh_table_name(dynamodb_endpoint, settings):
     name = f"test-cmd-{datetime.now(UTC):%H%M%S%f}"
     settings.MESSAGING_TABLE = name
     yield name
-    MessagingTable(name).drop()
+    TableAdmin(name).drop()
 
 
 def test_schema_load_creates_then_reports_existing_table(fresh_table_name):
     assert f"created table {fresh_table_name}" in run("ddb_schema_load")
     assert "already exists" in run("ddb_schema_load")
-    description = MessagingTable(fresh_table_name).describe()
+    description = TableAdmin(fresh_table_name).describe()
     assert description["StreamSpecification"]["StreamViewType"] == "NEW_IMAGE"
-    assert [i["IndexName"] for i in description["GlobalSecondaryIndexes"]] == [
-        "inbox-by-last-message"
+    assert sorted(i["IndexName"] for i in description["GlobalSecondaryIndexes"]) == [
+        "inbox-by-activity",
+        "unread-by-member",
     ]
 
 
@@ -49,10 +50,10 @@ def test_drop_asks_first_and_keeps_the_table_on_no(fresh_table_name, monkeypatch
     run("ddb_schema_load")
     with pytest.raises(CommandError, match="aborted"):
         run("ddb_drop", stdin="n", monkeypatch=monkeypatch)
-    assert fresh_table_name in MessagingTable(fresh_table_name).list_tables()
+    assert fresh_table_name in TableAdmin(fresh_table_name).list_tables()
 
     assert "deleted table" in run("ddb_drop", "--yes")
-    assert fresh_table_name not in MessagingTable(fresh_table_name).list_tables()
+    assert fresh_table_name not in TableAdmin(fresh_table_name).list_tables()
 
 
 def test_missing_table_gives_one_actionable_line(fresh_table_name):
@@ -76,22 +77,27 @@ def test_unreachable_endpoint_gives_one_actionable_line(dynamodb_endpoint, monke
         reset_clients()
 
 
-def test_seed_creates_demo_data_in_the_past_and_adds_nothing_twice(messaging_table):
+def test_seed_creates_demo_data_in_the_past_and_adds_nothing_twice(messaging_table, table_admin):
     first = run("ddb_seed")
     second = run("ddb_seed")
 
-    assert "conversations created: 3" in first
-    assert "conversations created: 0, already there: 3; messages written: 0" in second
+    assert "conversations created: 4" in first
+    assert "conversations created: 0, already there: 4; messages written: 0" in second
     assert set(User.objects.values_list("handle", flat=True)) == {"andrewbrown", "bayko", "londo"}
-    items = list(messaging_table.scan())
+    items = list(table_admin.scan())
     messages = [i for i in items if i["pk"]["S"].startswith("MSG#")]
-    assert len(messages) == 133
+    assert len(messages) == 142
     now = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
     assert all(m["created_at"]["S"] < now for m in messages)
 
     andrew = User.objects.get(handle="andrewbrown")
     inbox = selectors.inbox_list(user=andrew).items
-    assert [c.other.handle for c in inbox] == ["bayko", "londo"]
+    assert [[p.handle for p in c.members] for c in inbox] == [
+        ["bayko"],
+        ["londo"],
+        ["londo", "bayko"],
+    ]
+    assert [c.kind for c in inbox] == ["direct", "direct", "group"]
     group = inbox[0].group_uuid
     walked, cursor = 0, None
     while True:
@@ -140,7 +146,8 @@ def test_scan_prints_readable_rows_and_honours_limit(messaging_table):
 
     assert limited[-1] == f"5 item(s) in {messaging_table.name} (limited)"
     assert len(limited) == 6
-    assert everything[-1] == f"139 item(s) in {messaging_table.name}"
+    # 142 messages, 4 conversation items, 9 inbox rows (three pairs and a group of three).
+    assert everything[-1] == f"155 item(s) in {messaging_table.name}"
     assert any(line.startswith("inbox row") and "with @bayko" in line for line in everything)
 
 
@@ -148,12 +155,13 @@ def test_patterns_show_request_capacity_and_rows_newest_first(messaging_table):
     run("ddb_seed")
     output = run("ddb_patterns", "list-conversations", "andrewbrown")
 
-    assert '"IndexName": "inbox-by-last-message"' in output
+    assert '"IndexName": "inbox-by-activity"' in output
     assert "consumed capacity:" in output
     rows = [line for line in output.splitlines() if line.startswith("  20")]
-    assert [row.split()[2] for row in rows] == ["@bayko", "@londo"]
+    assert [row.split()[3] for row in rows] == ["@bayko", "@londo", "@londo,@bayko"]
+    assert "navigation badge (Query on unread-by-member" in output
 
-    group = rows[0].split()[5]
+    group = rows[0].split()[6]
     conversation = run("ddb_patterns", "get-conversation", group, "--limit", "3")
     assert '"ScanIndexForward": false' in conversation
     assert "3 row(s); more pages follow" in conversation

@@ -48,16 +48,18 @@ def replies(group_uuid, sender, recipient, count) -> list[Message]:
             uuid=uuid.uuid4(),
             group_uuid=group_uuid,
             sender_uuid=sender.uuid,
-            recipient_uuid=recipient.uuid,
+            member_uuids=frozenset({sender.uuid, recipient.uuid}),
             body=f"reply {n}",
             created_at=start + timedelta(milliseconds=n),
+            # The conversation's first message took 1.
+            seq=1 + n,
         )
         for n in range(1, count + 1)
     ]
 
 
 def rows(table, group_uuid, *users):
-    return [table.inbox_row_get(user_uuid=u.uuid, group_uuid=group_uuid) for u in users]
+    return [table.membership_get(user_uuid=u.uuid, group_uuid=group_uuid).row for u in users]
 
 
 def test_replayed_record_does_not_raise_unread_count(messaging_table, group, alice, bob):
@@ -71,7 +73,7 @@ def test_replayed_record_does_not_raise_unread_count(messaging_table, group, ali
     assert (first.updated, again.updated) == (2, 0)
     assert bob_row.unread_count == 2
     assert alice_row.unread_count == 0
-    assert alice_row.last_message_sk == bob_row.last_message_sk == message.sk
+    assert alice_row.position == bob_row.position == message.position
 
 
 def test_out_of_order_records_end_on_the_newest_message_and_count_each_once(
@@ -87,8 +89,7 @@ def test_out_of_order_records_end_on_the_newest_message_and_count_each_once(
     alice_row, bob_row = rows(messaging_table, group, alice, bob)
     assert result.failed == []
     assert bob_row.last_message_body == alice_row.last_message_body == "reply 4"
-    assert bob_row.last_message_sk == messages[3].sk
-    assert bob_row.unread_message_sks >= {m.sk for m in messages}
+    assert bob_row.position == messages[3].position
     assert bob_row.unread_count == 5
 
 
@@ -97,7 +98,7 @@ def test_remove_modify_and_foreign_items_are_skipped_and_change_nothing(
 ):
     (message,) = replies(group, alice, bob, 1)
     member = Member(uuid=alice.uuid, handle=alice.handle, display_name=alice.display_name)
-    foreign_row = inbox_item(owner=member, other=member, message=message, unread=True)
+    foreign_row = inbox_item(owner=member, members=(member,), message=message, read=False)
     before = rows(messaging_table, group, alice, bob)
 
     result = records_apply(
@@ -120,7 +121,7 @@ def test_poison_record_mid_batch_fails_alone_and_the_rest_apply(
 ):
     messages = replies(group, alice, bob, 2)
     poison_item = message_item(messages[0])
-    del poison_item["recipient_uuid"]
+    del poison_item["member_uuids"]
     poison_item["sk"] = {"S": "not a sort key"}
     poison = stream_record(poison_item)
     batch = [

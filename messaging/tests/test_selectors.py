@@ -6,18 +6,20 @@ import pytest
 from messaging import selectors, services
 from messaging.cursors import cursor_encode
 from messaging.dynamo import Member
+from messaging.dynamo.bulk import BulkLoader
 from messaging.errors import Invalid, InvalidCursor, NotFound
-from messaging.seeding import conversation_script
+from messaging.seeding import conversation_script, unread_backlog
 
 pytestmark = pytest.mark.django_db
 
 
 def _load(table, first, second, count, start, end):
-    messages = conversation_script(first=first, second=second, count=count, start=start, end=end)
-    table.conversation_load(
-        first=Member(first.uuid, first.handle, first.display_name),
-        second=Member(second.uuid, second.handle, second.display_name),
+    members = tuple(Member(user.uuid, user.handle, user.display_name) for user in (first, second))
+    messages = conversation_script(members=list(members), count=count, start=start, end=end)
+    BulkLoader(table.name).conversation_load(
+        members=members,
         messages=messages,
+        unread={member.uuid: unread_backlog(messages, member.uuid) for member in members},
     )
     return messages
 
@@ -156,7 +158,7 @@ def test_conversation_page_costs_one_get_one_query_and_one_sql_query(
         detail = selectors.conversation_detail(user=bob, group_uuid=sent.group_uuid)
 
     assert detail.conversation.other.handle == "alice"
-    assert dynamodb_requests == {"GetItem": 1, "Query": 1}
+    assert dynamodb_requests == {"BatchGetItem": 1, "Query": 1}
 
 
 def test_display_name_change_shows_in_the_other_members_inbox(messaging_table, alice, bob):

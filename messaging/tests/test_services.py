@@ -7,6 +7,8 @@ from django.db import connections
 
 from messaging import selectors, services
 from messaging.dynamo import Message, keys
+from messaging.dynamo import table as table_module
+from messaging.dynamo.bulk import BulkLoader
 from messaging.errors import IdempotencyKeyReused, Invalid, NotFound
 
 pytestmark = pytest.mark.django_db
@@ -73,7 +75,7 @@ def test_reply_is_one_membership_read_and_one_transaction(
 
     services.message_create(sender=bob, group_uuid=sent.group_uuid, body="hello")
 
-    assert dynamodb_requests == {"GetItem": 1, "TransactWriteItems": 1}
+    assert dynamodb_requests == {"BatchGetItem": 1, "TransactWriteItems": 1}
 
 
 def test_reply_moves_both_inbox_rows_and_counts_unread_for_recipient_only(
@@ -144,10 +146,13 @@ def test_malformed_group_uuid_is_invalid(messaging_table, alice):
 def test_two_messages_with_the_same_timestamp_both_survive(messaging_table, alice, bob):
     sent = services.conversation_start(sender=alice, handle="bob", body="first")
     moment = datetime.now(UTC) + timedelta(seconds=1)
-    for body in ("same instant A", "same instant B"):
-        messaging_table.put_item(
-            _message_item(sent.group_uuid, alice.uuid, bob.uuid, body, moment)
-        )
+    BulkLoader(messaging_table.name).messages_put(
+        [
+            _message(sent.group_uuid, alice, bob, body, moment)
+            for body in ("same instant A", "same instant B")
+        ],
+        batch=False,
+    )
 
     bodies = [m.body for m in selectors.message_list(user=bob, group_uuid=sent.group_uuid).items]
     assert sorted(bodies[1:]) == ["same instant A", "same instant B"]
@@ -157,12 +162,12 @@ def test_message_put_never_overwrites_an_existing_message(messaging_table, alice
     from botocore.exceptions import ClientError
 
     sent = services.conversation_start(sender=alice, handle="bob", body="original")
-    item = _message_item(sent.group_uuid, alice.uuid, bob.uuid, "forged", sent.created_at)
-    item["sk"] = {"S": sent.sk}
-    item["message_uuid"] = {"S": str(sent.uuid)}
+    forged = _message(
+        sent.group_uuid, alice, bob, "forged", sent.created_at, message_uuid=sent.uuid
+    )
 
     with pytest.raises(ClientError, match="ConditionalCheckFailed"):
-        messaging_table.put_item(item)
+        BulkLoader(messaging_table.name).messages_put([forged], batch=False)
     messages = selectors.message_list(user=bob, group_uuid=sent.group_uuid).items
     assert [m.body for m in messages] == ["original"]
 
@@ -206,7 +211,7 @@ def test_mark_read_clears_unread_and_skips_the_write_when_already_read(
     assert selectors.inbox_list(user=bob).items[0].unread_count == 0
     dynamodb_requests.reset()
     assert services.conversation_mark_read(user=bob, group_uuid=sent.group_uuid) is False
-    assert dynamodb_requests == {"GetItem": 1}
+    assert dynamodb_requests == {"BatchGetItem": 1}
 
 
 def test_message_after_mark_read_is_unread_again(messaging_table, alice, bob):
@@ -216,18 +221,21 @@ def test_message_after_mark_read_is_unread_again(messaging_table, alice, bob):
     assert selectors.inbox_list(user=bob).items[0].unread_count == 1
 
 
-def test_reply_is_stamped_after_a_newer_message_from_a_skewed_clock(messaging_table, alice, bob):
+def test_reply_is_stamped_after_a_newer_message_from_a_skewed_clock(
+    messaging_table, alice, bob, monkeypatch
+):
     sent = services.conversation_start(sender=alice, handle="bob", body="hi")
     future = datetime.now(UTC) + timedelta(minutes=5)
-    skewed = Message(
-        uuid=uuid.uuid4(),
-        group_uuid=sent.group_uuid,
-        sender_uuid=alice.uuid,
-        recipient_uuid=bob.uuid,
-        body="from a fast clock",
-        created_at=future,
-    )
-    messaging_table.message_append(message=skewed, fanout_inline=True)
+
+    class FastClock(datetime):
+        @classmethod
+        def now(cls, tz=None):
+            return future
+
+    # Another web server whose clock runs five minutes fast sends first.
+    with monkeypatch.context() as fast_server:
+        fast_server.setattr(table_module, "datetime", FastClock)
+        services.message_create(sender=alice, group_uuid=sent.group_uuid, body="from a fast clock")
 
     reply = services.message_create(sender=bob, group_uuid=sent.group_uuid, body="reply")
 
@@ -236,18 +244,14 @@ def test_reply_is_stamped_after_a_newer_message_from_a_skewed_clock(messaging_ta
     assert alice_row.last_message == "reply"
 
 
-def _message_item(group_uuid, sender_uuid, recipient_uuid, body, moment):
-    from messaging.dynamo.items import message_item
-
-    return message_item(
-        Message(
-            uuid=uuid.uuid4(),
-            group_uuid=group_uuid,
-            sender_uuid=sender_uuid,
-            recipient_uuid=recipient_uuid,
-            body=body,
-            created_at=moment,
-        )
+def _message(group_uuid, sender, recipient, body, moment, message_uuid=None):
+    return Message(
+        uuid=message_uuid or uuid.uuid4(),
+        group_uuid=group_uuid,
+        sender_uuid=sender.uuid,
+        member_uuids=frozenset({sender.uuid, recipient.uuid}),
+        body=body,
+        created_at=moment,
     )
 
 

@@ -12,7 +12,7 @@ import sys
 import threading
 import time
 import uuid
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -20,8 +20,9 @@ from django.core.management import call_command
 
 from conftest import TEST_REDIS_URL
 from messaging import selectors, services
-from messaging.dynamo import Member, Message, MessagingTable
-from messaging.dynamo.items import message_item
+from messaging.dynamo import Member, Message, MessagingTable, keys
+from messaging.dynamo.admin import TableAdmin
+from messaging.dynamo.items import inbox_row_from_item, message_item
 from messaging.dynamo.stream_reader import TRIM_HORIZON, StreamReader
 from messaging.stream.checkpoints import FileCheckpoints
 from messaging.stream.poller import StreamPoller
@@ -62,7 +63,21 @@ def every_record(table: MessagingTable) -> list[dict]:
 
 
 def row(table, user, group_uuid):
-    return table.inbox_row_get(user_uuid=user.uuid, group_uuid=group_uuid)
+    return table.membership_get(user_uuid=user.uuid, group_uuid=group_uuid).row
+
+
+def raw_message(group, sender, recipient, body, *, seq):
+    return message_item(
+        Message(
+            uuid=uuid.uuid4(),
+            group_uuid=group,
+            sender_uuid=sender.uuid,
+            member_uuids=frozenset({sender.uuid, recipient.uuid}),
+            body=body,
+            created_at=datetime.now(UTC),
+            seq=seq,
+        )
+    )
 
 
 def test_worker_moves_both_inboxes_for_messages_written_in_stream_mode(
@@ -88,11 +103,9 @@ def test_real_stream_batch_with_duplicates_reordering_remove_foreign_and_poison(
 ):
     group = services.conversation_start(sender=alice, handle="bob", body="hi").group_uuid
     services.message_create(sender=alice, group_uuid=group, body="one")
-    poison = message_item(
-        Message(uuid.uuid4(), group, alice.uuid, bob.uuid, "poison", datetime.now(UTC))
-    )
+    poison = raw_message(group, alice, bob, "poison", seq=99)
     del poison["sender_uuid"]
-    messaging_table.put_item(poison)
+    messaging_table.client.put_item(TableName=messaging_table.name, Item=poison)
     services.message_create(sender=bob, group_uuid=group, body="two")
     services.message_create(sender=alice, group_uuid=group, body="three")
     # An operator deleting the poison item: a REMOVE record for a message key.
@@ -103,7 +116,9 @@ def test_real_stream_batch_with_duplicates_reordering_remove_foreign_and_poison(
     messages = [r for r in records if r["dynamodb"]["Keys"]["pk"]["S"].startswith("MSG#")]
     events = [r["eventName"] for r in records]
     assert events.count("REMOVE") == 1
-    assert len(records) - len(messages) == 2  # the two inbox rows: foreign items
+    # Foreign items: the two inbox rows and the conversation item (created, then moved on
+    # by each of the three sends).
+    assert len(records) - len(messages) == 6
     poison_sequence = next(
         r["dynamodb"]["SequenceNumber"]
         for r in messages
@@ -116,8 +131,9 @@ def test_real_stream_batch_with_duplicates_reordering_remove_foreign_and_poison(
     assert result.failed == [poison_sequence] * 3
     alice_row, bob_row = row(messaging_table, alice, group), row(messaging_table, bob, group)
     assert alice_row.last_message_body == bob_row.last_message_body == "three"
-    assert bob_row.unread_count == 3  # hi, one, three
-    assert alice_row.unread_count == 1  # two
+    # Sending reads the conversation up to the sent message, as in every chat product.
+    assert bob_row.unread_count == 1  # three, after his own "two"
+    assert alice_row.unread_count == 0  # she sent the last one
     assert services.inbox_fanout_apply(records=batch).updated == 0
 
 
@@ -125,11 +141,9 @@ def test_worker_sets_a_poison_record_aside_and_goes_on(
     messaging_table, stream_mode, alice, bob, checkpoint
 ):
     group = services.conversation_start(sender=alice, handle="bob", body="hi").group_uuid
-    poison = message_item(
-        Message(uuid.uuid4(), group, alice.uuid, bob.uuid, "secret body", datetime.now(UTC))
-    )
+    poison = raw_message(group, alice, bob, "secret body", seq=99)
     poison["created_at"] = {"S": "yesterday"}
-    messaging_table.put_item(poison)
+    messaging_table.client.put_item(TableName=messaging_table.name, Item=poison)
     services.message_create(sender=alice, group_uuid=group, body="after the poison")
 
     output = drain(checkpoint, "--max-attempts", "2")
@@ -144,68 +158,70 @@ def test_worker_sets_a_poison_record_aside_and_goes_on(
     assert ", 0 records" in drain(checkpoint)
 
 
-def _script(table: MessagingTable, *, inline: bool, between) -> None:
+def _script(table: MessagingTable, *, inline: bool, between) -> uuid.UUID:
     """The same conversation, message for message, in either fan-out mode; `between`
     runs wherever a member would look at their inbox."""
-    alice = Member(uuid.UUID(int=1), "alice", "Alice")
-    bob = Member(uuid.UUID(int=2), "bob", "Bob")
-    group = uuid.UUID(int=3)
-    start = datetime(2026, 1, 1, tzinfo=UTC)
+    members = (Member(uuid.UUID(int=1), "alice", "Alice"), Member(uuid.UUID(int=2), "bob", "Bob"))
+    alice, bob = (member.uuid for member in members)
+    table.conversation_create(members=members, sender_uuid=alice, body="message 0")
 
-    def message(n, sender, recipient):
-        return Message(
-            uuid.UUID(int=100 + n),
-            group,
-            sender.uuid,
-            recipient.uuid,
-            f"message {n}",
-            start + timedelta(seconds=n),
-        )
+    def send(sender, n):
+        membership = table.membership_get(user_uuid=sender, group_uuid=group)
+        table.message_send(membership=membership, body=f"message {n}", fanout_inline=inline)
 
-    table.conversation_create(sender=alice, recipient=bob, message=message(0, alice, bob))
+    group = keys.group_uuid_for_members([alice, bob])
     for n in (1, 2, 3):
-        table.message_append(message=message(n, alice, bob), fanout_inline=inline)
+        send(alice, n)
     between()
-    seen = table.inbox_row_get(user_uuid=bob.uuid, group_uuid=group)
-    table.inbox_mark_read(
-        user_uuid=bob.uuid,
-        group_uuid=group,
-        up_to_sk=seen.last_message_sk,
-        seen=seen.unread_message_sks,
-    )
+    table.conversation_mark_read(membership=table.membership_get(user_uuid=bob, group_uuid=group))
     for n in (4, 5):
-        table.message_append(message=message(n, bob, alice), fanout_inline=inline)
-    table.message_append(message=message(6, alice, bob), fanout_inline=inline)
+        send(bob, n)
+    send(alice, 6)
     between()
+    return group
 
 
-def _rows(table: MessagingTable) -> list:
-    return [
-        table.inbox_row_get(user_uuid=uuid.UUID(int=user), group_uuid=uuid.UUID(int=3))
-        for user in (1, 2)
-    ]
+def _row_states(table: MessagingTable, group: uuid.UUID) -> list:
+    """What each member's inbox shows, without the ids and times each run draws anew."""
+    states = []
+    for user in (1, 2):
+        row = table.membership_get(user_uuid=uuid.UUID(int=user), group_uuid=group).row
+        states.append((row.last_message_body, row.last_sender_uuid, row.unread_count, row.kind))
+    return states
 
 
 def test_inline_and_stream_reach_identical_inbox_rows_and_both_together_change_nothing(
     messaging_table, settings, tmp_path
 ):
     stream_table = MessagingTable(f"test-messages-{uuid.uuid4().hex[:12]}")
-    stream_table.create()
+    TableAdmin(stream_table.name).create()
     try:
         settings.MESSAGING_TABLE = stream_table.name
-        _script(stream_table, inline=False, between=lambda: drain(tmp_path / "stream.json"))
+        group = _script(
+            stream_table, inline=False, between=lambda: drain(tmp_path / "stream.json")
+        )
         settings.MESSAGING_TABLE = messaging_table.name
         _script(messaging_table, inline=True, between=lambda: None)
-        inline_rows = _rows(messaging_table)
+        inline_rows = _row_states(messaging_table, group)
 
-        assert _rows(stream_table) == inline_rows
-        assert inline_rows[1].unread_count == 1
-        assert inline_rows[0].unread_count == 2
+        assert _row_states(stream_table, group) == inline_rows
+        assert inline_rows[0] == ("message 6", uuid.UUID(int=1), 0, "direct")
+        assert inline_rows[1] == ("message 6", uuid.UUID(int=1), 1, "direct")
 
         drain(tmp_path / "inline.json")
-        assert _rows(messaging_table) == inline_rows
+        assert _row_states(messaging_table, group) == inline_rows
     finally:
-        stream_table.drop()
+        TableAdmin(stream_table.name).drop()
+
+
+def _unread_after_own_last(messages, user) -> int:
+    """Messages from others after the user's own last one (sending reads up to it)."""
+    count = 0
+    for message in reversed(messages):
+        if message.sender.uuid == user.uuid:
+            break
+        count += 1
+    return count
 
 
 @pytest.mark.parametrize("fanout", ["inline", "stream"])
@@ -234,12 +250,13 @@ def test_twenty_concurrent_senders_into_one_conversation(
     assert errors == []
     messages = selectors.message_list(user=bob, group_uuid=group, page_size=50).items
     assert len(messages) == 21
+    assert len({m.created_at for m in messages}) == 21
     newest = messages[-1]
-    for user, received in ((alice, 10), (bob, 11)):
+    for user in (alice, bob):
         (conversation,) = selectors.inbox_list(user=user).items
         assert conversation.last_message == newest.body
-        assert conversation.last_message_sk == newest.sk
-        assert conversation.unread_count == received
+        assert conversation.last_message_at == newest.created_at
+        assert conversation.unread_count == _unread_after_own_last(messages, user)
 
 
 def test_replay_from_an_older_checkpoint_changes_nothing(
@@ -264,7 +281,7 @@ def test_replay_from_an_older_checkpoint_changes_nothing(
     assert 5 <= replayed < len(every_record(messaging_table))
     assert (row(messaging_table, alice, group), row(messaging_table, bob, group)) == settled
     assert settled[0].unread_count == 5
-    assert settled[1].unread_count == 6
+    assert settled[1].unread_count == 0
     assert settled[1].last_message_body == "second 4"
 
 
@@ -344,12 +361,8 @@ def test_worker_replaying_seeded_conversations_keeps_their_unread_counts(
 
     def unread_counts():
         return sorted(
-            (
-                item["pk"]["S"],
-                item["sk"]["S"],
-                len(item.get("unread_message_sks", {}).get("SS", [])),
-            )
-            for item in messaging_table.scan()
+            (item["pk"]["S"], item["sk"]["S"], inbox_row_from_item(item).unread_count)
+            for item in TableAdmin(messaging_table.name).scan()
             if item["pk"]["S"].startswith("GRP#")
         )
 
@@ -364,6 +377,7 @@ def test_worker_waits_out_a_missing_table_and_then_follows_it(
     dynamodb_endpoint, settings, alice, bob, tmp_path
 ):
     table = MessagingTable(f"test-messages-{uuid.uuid4().hex[:12]}")
+    admin = TableAdmin(table.name)
     settings.MESSAGING_TABLE = table.name
     settings.MESSAGING_FANOUT = "stream"
     poller = StreamPoller(
@@ -378,12 +392,12 @@ def test_worker_waits_out_a_missing_table_and_then_follows_it(
     worker = threading.Thread(target=poller.run, kwargs={"stop": stop})
     worker.start()
     try:
-        table.create()
+        admin.create()
         group = services.conversation_start(sender=alice, handle="bob", body="hi").group_uuid
         services.message_create(sender=alice, group_uuid=group, body="after the outage")
         _wait_until(lambda: row(table, bob, group).last_message_body == "after the outage")
     finally:
         stop.set()
         worker.join()
-        table.drop()
+        admin.drop()
     assert poller.totals.dead_lettered == 0
