@@ -64,14 +64,31 @@ def inbox_list(
     )
 
 
-def inbox_unread_count(*, user: User) -> int:
+def inbox_unread_count(
+    *,
+    user: User,
+    first_page: CursorPage[Conversation] | None = None,
+    read_group_uuid: uuid.UUID | None = None,
+) -> int:
     """How many of the user's conversations have unread messages (the navigation badge),
-    up to 100 ("99+"). 1 Query on the sparse unread index, whatever the inbox's length;
-    none when cached (invalidated with the inbox)."""
-    return cache.value(
-        key=cache.badge_key(user.uuid),
-        load=partial(messaging_table().unread_conversation_count, user_uuid=user.uuid),
-    )
+    exact to 99, then 100 ("99+").
+
+    An inbox that fits on its first page counts from that page, when the caller has it
+    (no request). Otherwise 1 Query on the sparse unread index, whatever the inbox's
+    length; none when cached (invalidated with the inbox). `read_group_uuid` is a
+    conversation the caller has just marked read, which the index may still list.
+    """
+    if first_page is not None and first_page.next_cursor is None:
+        unread = {c.group_uuid for c in first_page.items if c.unread_count and not c.muted}
+    else:
+        unread = set(
+            cache.value(
+                key=cache.badge_key(user.uuid),
+                load=partial(messaging_table().unread_conversations, user_uuid=user.uuid),
+            )
+        )
+    unread.discard(read_group_uuid)
+    return len(unread)
 
 
 def membership_get(*, user: User, group_uuid: uuid.UUID | str) -> Membership:

@@ -22,7 +22,9 @@ def _conversation_url(group_uuid) -> str:
 def inbox(request):
     cursor = request.GET.get("cursor")
     page = selectors.inbox_list(user=request.user, cursor=cursor)
-    nav_unread = selectors.inbox_unread_count(user=request.user)
+    nav_unread = selectors.inbox_unread_count(
+        user=request.user, first_page=None if cursor else page
+    )
     return render(
         request,
         "messaging/inbox.html",
@@ -44,7 +46,8 @@ def conversation(request, group_uuid):
             return redirect(_conversation_url(group_uuid))
     cursor = request.GET.get("cursor")
     detail = selectors.conversation_detail(user=request.user, group_uuid=group_uuid, cursor=cursor)
-    if not cursor and detail.messages.items:
+    opened_newest = not cursor and bool(detail.messages.items)
+    if opened_newest:
         services.conversation_mark_read(user=request.user, group_uuid=group_uuid, detail=detail)
     context = {
         "conversation": detail.conversation,
@@ -54,7 +57,10 @@ def conversation(request, group_uuid):
         "cursor": cursor,
         "form": form,
         "handle_form": HandleForm(),
-        "nav_unread": selectors.inbox_unread_count(user=request.user),
+        "nav_unread": selectors.inbox_unread_count(
+            user=request.user,
+            read_group_uuid=detail.conversation.group_uuid if opened_newest else None,
+        ),
     }
     status = 400 if form.errors else 200
     return render(request, "messaging/conversation.html", context, status=status)

@@ -76,6 +76,30 @@ class AuthTokenApi(APIView):
         return Response(self.OutputSerializer({"token": token.key}).data)
 
 
+class FlatListField(serializers.ListField):
+    """A list whose item errors read as plain messages ("Item 2: ..."), in the API's one
+    error shape (field -> list of strings), rather than DRF's nested {index: [...]}."""
+
+    def run_child_validation(self, data):
+        values, errors = [], []
+        for index, item in enumerate(data):
+            try:
+                values.append(self.child.run_validation(item))
+            except serializers.ValidationError as exc:
+                errors += [f"Item {index + 1}: {message}" for message in _messages(exc.detail)]
+        if errors:
+            raise serializers.ValidationError(errors)
+        return values
+
+
+def _messages(detail) -> list[str]:
+    if isinstance(detail, dict):
+        return [message for value in detail.values() for message in _messages(value)]
+    if isinstance(detail, list):
+        return [message for value in detail for message in _messages(value)]
+    return [str(detail)]
+
+
 IDEMPOTENCY_KEY_PARAMETER = OpenApiParameter(
     "Idempotency-Key",
     OpenApiTypes.STR,
@@ -97,7 +121,7 @@ class InboxListApi(APIView):
         pass
 
     class CreateInputSerializer(serializers.Serializer):
-        handles = serializers.ListField(
+        handles = FlatListField(
             child=serializers.CharField(max_length=64),
             min_length=1,
             max_length=MAX_OTHERS,

@@ -160,14 +160,15 @@ class MessagingTable:
         }
 
     @gateway_errors
-    def unread_conversation_count(self, *, user_uuid: uuid.UUID) -> int:
-        """Access pattern: how many of a member's conversations have unread messages, up
-        to UNREAD_CAP + 1 (the navigation badge shows "99+" beyond).
+    def unread_conversations(self, *, user_uuid: uuid.UUID) -> frozenset[uuid.UUID]:
+        """Access pattern: which of a member's conversations have unread messages, up to
+        UNREAD_CAP + 1 of them (the navigation badge shows "99+" beyond).
 
-        Query on the sparse index `unread-by-member` (unread_member = <user>),
-        Select=COUNT, keeping rows whose `last_seq` is past `read_seq` and that are not
-        muted. It reads only rows flagged since their member last caught up, at most
-        UNREAD_CAP + 1 a page, so it costs the same whatever the inbox's length.
+        Query on the sparse index `unread-by-member` (unread_member = <user>), keeping
+        rows whose `last_seq` is past `read_seq` and that are not muted. It reads only
+        rows flagged since their member last caught up, at most UNREAD_CAP + 1 a page,
+        so it costs the same whatever the inbox's length. Keys only come back, so the
+        caller can leave out a conversation it has just read (the index lags its table).
         """
         request: dict = {
             "TableName": self.name,
@@ -176,20 +177,23 @@ class MessagingTable:
             "FilterExpression": (
                 f"{items.LAST_SEQ} > {items.READ_SEQ} AND attribute_not_exists({items.MUTED})"
             ),
+            "ProjectionExpression": items.SK,
             "ExpressionAttributeValues": {":member": s(user_uuid)},
-            "Select": "COUNT",
             "Limit": UNREAD_CAP + 1,
         }
-        count = 0
+        found: set[uuid.UUID] = set()
         # A flag can outlive its unread messages (a read racing a send); the filter drops
         # those, and a few pages bound what such leftovers can cost.
         for _ in range(3):
             response = self.client.query(**request)
-            count += response["Count"]
-            if count > UNREAD_CAP or "LastEvaluatedKey" not in response:
+            found |= {
+                keys.uuid_after_prefix(item[items.SK]["S"], keys.INBOX_PREFIX)
+                for item in response["Items"]
+            }
+            if len(found) > UNREAD_CAP or "LastEvaluatedKey" not in response:
                 break
             request["ExclusiveStartKey"] = response["LastEvaluatedKey"]
-        return min(count, UNREAD_CAP + 1)
+        return frozenset(sorted(found)[: UNREAD_CAP + 1])
 
     @gateway_errors
     def membership_get(self, *, user_uuid: uuid.UUID, group_uuid: uuid.UUID) -> Membership | None:

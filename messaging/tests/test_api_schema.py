@@ -29,6 +29,18 @@ DOCUMENTED = {
         "429",
         "503",
     },
+    ("post", "/api/message_groups"): {
+        "201",
+        "400",
+        "401",
+        "403",
+        "404",
+        "415",
+        "422",
+        "429",
+        "503",
+    },
+    ("get", "/api/message_groups/{group_uuid}"): {"200", "401", "404", "503"},
     ("post", "/api/message_groups/{group_uuid}/read"): {"204", "401", "403", "404", "503"},
     ("get", "/api/users/@{handle}/short"): {"200", "401", "404"},
 }
@@ -136,6 +148,6 @@ values = ["bob", "alice"]
     )
 
     assert run.returncode == 0, run.stdout[-4000:]
-    assert re.search(r"Tested: 6\b", run.stdout), run.stdout[-2000:]
+    assert re.search(r"Tested: 8\b", run.stdout), run.stdout[-2000:]
     cases = re.search(r"(\d+) generated, (\d+) passed", run.stdout)
     assert cases and cases.group(1) == cases.group(2), run.stdout[-2000:]

@@ -54,7 +54,7 @@ def test_conversation_reads_always_check_membership_but_cache_the_messages(
 
     detail = selectors.conversation_detail(user=bob, group_uuid=group)
 
-    assert dynamodb_requests == {"GetItem": 1}
+    assert dynamodb_requests == {"BatchGetItem": 1}
     assert [m.body for m in detail.messages.items] == ["hi"]
 
 
@@ -205,4 +205,6 @@ def test_reads_and_writes_work_with_redis_down_and_warn_once(
     warnings = [r for r in caplog.records if r.name == "messaging.cache"]
     assert len(warnings) == 1
     assert "carrying on without it" in warnings[0].getMessage()
-    assert stats.snapshot()["cache.error"] >= errors + 7
+    # At least the three writes' invalidations failed; the keys they named were then read
+    # from DynamoDB directly until a retry reaches Redis.
+    assert stats.snapshot()["cache.error"] >= errors + 3

@@ -159,7 +159,7 @@ def test_patterns_show_request_capacity_and_rows_newest_first(messaging_table):
     assert "consumed capacity:" in output
     rows = [line for line in output.splitlines() if line.startswith("  20")]
     assert [row.split()[3] for row in rows] == ["@bayko", "@londo", "@londo,@bayko"]
-    assert "navigation badge (Query on unread-by-member" in output
+    assert "navigation badge (Query on unread-by-member, keys only): 1 unread" in output
 
     group = rows[0].split()[6]
     conversation = run("ddb_patterns", "get-conversation", group, "--limit", "3")

@@ -47,9 +47,9 @@ class Command(DynamoCommand):
                     f" unread {unread_display(row.unread_count):<3} {row.group_uuid}"
                     f"  {preview(row.last_message_body)}"
                 )
-            count = table.unread_conversation_count(user_uuid=user.uuid)
+            count = len(table.unread_conversations(user_uuid=user.uuid))
             self.stdout.write(
-                f"navigation badge (Query on {schema.UNREAD_INDEX}, Select=COUNT):"
+                f"navigation badge (Query on {schema.UNREAD_INDEX}, keys only):"
                 f" {unread_display(count)} unread conversation(s)"
             )
         else:
