@@ -21,6 +21,8 @@ _handles = itertools.count(1)
 def fast_password_hasher(settings):
     # Django's default PBKDF2 costs ~0.5 s a hash by design; tests only need a real hasher.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    # Room for DynamoDB Local on a loaded machine; the deadline's own tests set 4.5 s.
+    settings.DYNAMODB_REQUEST_DEADLINE = 120
 
 
 @pytest.fixture(scope="session")
@@ -38,6 +40,9 @@ def dynamodb_endpoint(tmp_path_factory):
             "AWS_ACCESS_KEY_ID": "local",
             "AWS_SECRET_ACCESS_KEY": "local",
             "AWS_DEFAULT_REGION": "us-east-1",
+            # DynamoDB Local on a busy 2-core machine can take seconds to answer what AWS
+            # answers in milliseconds; the deadline tests set production's values.
+            "DYNAMODB_READ_TIMEOUT": "20",
         }
     )
     os.environ.pop("AWS_SESSION_TOKEN", None)
@@ -55,6 +60,7 @@ def dynamodb_endpoint(tmp_path_factory):
 
 
 _AWS_ENV = (
+    "DYNAMODB_READ_TIMEOUT",
     "AWS_ENDPOINT_URL_DYNAMODB",
     "AWS_ENDPOINT_URL_DYNAMODBSTREAMS",
     "AWS_ACCESS_KEY_ID",

@@ -56,6 +56,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "messaging.middleware.DynamoDeadlineMiddleware",
     "messaging.middleware.MessagingErrorsMiddleware",
 ]
 
@@ -166,6 +167,9 @@ MESSAGING_CACHE_TTL = int(os.environ.get("MESSAGING_CACHE_TTL", "600"))
 MESSAGING_CACHE_SETTLE = float(os.environ.get("MESSAGING_CACHE_SETTLE", "1.0"))
 MESSAGING_PAGE_SIZE = int(os.environ.get("MESSAGING_PAGE_SIZE", "20"))
 MESSAGING_MAX_PAGE_SIZE = 100
+# Seconds within which a request has its answer, however DynamoDB behaves: past it no
+# further attempt is made and the request answers 503 with Retry-After.
+DYNAMODB_REQUEST_DEADLINE = float(os.environ.get("DYNAMODB_REQUEST_DEADLINE", "4.5"))
 
 COGNITO_USER_POOL_ID = os.environ.get("COGNITO_USER_POOL_ID", "")
 COGNITO_APP_CLIENT_ID = os.environ.get("COGNITO_APP_CLIENT_ID", "")

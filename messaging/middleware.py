@@ -1,10 +1,26 @@
 import logging
+from collections.abc import Callable
 
+from django.conf import settings
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
+from messaging.dynamo.client import deadline
 from messaging.errors import Invalid, NotFound, StoreUnavailable
 
 logger = logging.getLogger(__name__)
+
+
+class DynamoDeadlineMiddleware:
+    """Every request gets its answer within DYNAMODB_REQUEST_DEADLINE seconds: DynamoDB
+    calls past it are not attempted, and the request answers 503 instead (DESIGN §6)."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        with deadline(settings.DYNAMODB_REQUEST_DEADLINE):
+            return self.get_response(request)
 
 
 class MessagingErrorsMiddleware:
@@ -22,8 +38,12 @@ class MessagingErrorsMiddleware:
         if isinstance(exception, StoreUnavailable):
             # The reason names the endpoint and the error code, never request data.
             logger.warning("messages unavailable: %s", exception)
-            # nav_unread is given so the page does not ask DynamoDB again.
-            return render(request, "503.html", {"nav_unread": None}, status=503)
+            # nav_unread is given so the page does not ask DynamoDB again; a draft that
+            # was not sent comes back in the page, so nothing typed is lost.
+            context = {"nav_unread": None, "draft": request.POST.get("message", "")}
+            response = render(request, "503.html", context, status=503)
+            response["Retry-After"] = "5"
+            return response
         if isinstance(exception, NotFound):
             return render(request, "404.html", {"reason": str(exception)}, status=404)
         if isinstance(exception, Invalid):

@@ -8,7 +8,29 @@ from django.conf import settings
 from drf_spectacular.utils import OpenApiResponse
 from rest_framework import serializers
 
+from messaging import rules
 from messaging.presenters import api_timestamp
+
+
+class MessageBodyField(serializers.CharField):
+    """A message body: text only (12345 is a 400, not the text "12345"), newlines
+    counted once whether the client sent CRLF or LF, at most MAX_MESSAGE_LENGTH."""
+
+    default_error_messages = {
+        "invalid": "Message must be text.",
+        "blank": "Write a message first.",
+        "max_length": f"Messages are at most {rules.MAX_MESSAGE_LENGTH} characters.",
+    }
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("max_length", rules.MAX_MESSAGE_LENGTH)
+        kwargs.setdefault("min_length", 1)
+        super().__init__(**kwargs)
+
+    def to_internal_value(self, data):
+        if not isinstance(data, str):
+            self.fail("invalid")
+        return super().to_internal_value(rules.normalize_newlines(data))
 
 
 class UtcDateTimeField(serializers.DateTimeField):

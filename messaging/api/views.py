@@ -14,6 +14,7 @@ from rest_framework.views import APIView
 
 from messaging import selectors, services
 from messaging.api.serializers import (
+    MessageBodyField,
     MessageGroupSerializer,
     MessageSerializer,
     PageInputSerializer,
@@ -22,7 +23,7 @@ from messaging.api.serializers import (
 )
 from messaging.api.throttles import AuthTokenThrottle, MessageSendThrottle
 from messaging.errors import NotFound
-from messaging.rules import MAX_IDEMPOTENCY_KEY_LENGTH, MAX_MESSAGE_LENGTH, MAX_OTHERS
+from messaging.rules import MAX_IDEMPOTENCY_KEY_LENGTH, MAX_OTHERS
 
 GROUP_UUID_PARAMETER = OpenApiParameter(
     "group_uuid", OpenApiTypes.UUID, OpenApiParameter.PATH, description="The conversation."
@@ -127,10 +128,7 @@ class InboxListApi(APIView):
             max_length=MAX_OTHERS,
             help_text=f"The other members, 1 to {MAX_OTHERS} handles (you are added).",
         )
-        message = serializers.CharField(
-            max_length=MAX_MESSAGE_LENGTH,
-            error_messages={"blank": "Write a message first."},
-        )
+        message = MessageBodyField()
 
         class Meta:
             ref_name = "MessageGroupCreate"
@@ -212,13 +210,7 @@ class MessageCreateApi(APIView):
     throttle_classes = (MessageSendThrottle,)
 
     class InputSerializer(serializers.Serializer):
-        message = serializers.CharField(
-            max_length=MAX_MESSAGE_LENGTH,
-            error_messages={
-                "blank": "Write a message first.",
-                "max_length": f"Messages are at most {MAX_MESSAGE_LENGTH} characters.",
-            },
-        )
+        message = MessageBodyField()
         message_group_uuid = serializers.UUIDField(
             required=False, help_text="Reply in this conversation."
         )

@@ -32,8 +32,17 @@ _lock = threading.Lock()
 _clients: dict[str, Any] = {}
 # Called with each new client (the request log counts DynamoDB calls through them).
 _on_build: list[Callable[[Any], None]] = []
-# Monotonic time by which the current request must have its answer, if it has one.
-_deadline: ContextVar[float | None] = ContextVar("dynamodb_deadline", default=None)
+
+
+class _Deadline:
+    """When the current request must have its answer, and whether it has sent anything."""
+
+    def __init__(self, seconds: float):
+        self.at = time.monotonic() + seconds
+        self.attempted = False
+
+
+_deadline: ContextVar[_Deadline | None] = ContextVar("dynamodb_deadline", default=None)
 
 
 def _read_timeout() -> float:
@@ -75,9 +84,15 @@ def _endpoint_url(service: str) -> str | None:
 
 
 def _refuse_late_attempt(**_: Any) -> None:
-    remaining = time_left()
-    if remaining is not None and remaining < _read_timeout():
+    """Before every attempt: the request's first always goes (if any time is left); a
+    later one only if a whole read timeout still fits before the deadline."""
+    current = _deadline.get()
+    if current is None:
+        return
+    remaining = current.at - time.monotonic()
+    if remaining <= 0 or (current.attempted and remaining < _read_timeout()):
         raise DeadlineExceeded(remaining=max(remaining, 0.0))
+    current.attempted = True
 
 
 def _build(service: str) -> Any:
@@ -124,7 +139,7 @@ def on_client_built(hook: Callable[[Any], None]) -> None:
 @contextmanager
 def deadline(seconds: float) -> Iterator[None]:
     """Every DynamoDB call inside must be answered within `seconds` from now."""
-    token = _deadline.set(time.monotonic() + seconds)
+    token = _deadline.set(_Deadline(seconds))
     try:
         yield
     finally:
@@ -133,8 +148,8 @@ def deadline(seconds: float) -> Iterator[None]:
 
 def time_left() -> float | None:
     """Seconds left before the current deadline, or None outside one."""
-    at = _deadline.get()
-    return None if at is None else at - time.monotonic()
+    current = _deadline.get()
+    return None if current is None else current.at - time.monotonic()
 
 
 def endpoint_description() -> str:

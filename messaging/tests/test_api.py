@@ -728,3 +728,208 @@ def test_api_request_counts_per_operation(as_alice, as_bob, group, settings, dyn
         "BatchGetItem": 1,
         "TransactWriteItems": 1,
     }
+
+
+# --- v2: groups --------------------------------------------------------------------------
+
+
+def test_starting_a_group_is_201_and_the_group_lists_its_members(
+    messaging_table, as_alice, alice, bob, user_factory, api_client
+):
+    carol = user_factory("carol", display_name="Carol Danvers")
+    response = as_alice.post(
+        "/api/message_groups",
+        {"handles": ["bob", "@carol"], "message": "hello both"},
+        format="json",
+        HTTP_IDEMPOTENCY_KEY="group-1",
+    )
+    retry = as_alice.post(
+        "/api/message_groups",
+        {"handles": ["bob", "@carol"], "message": "hello both"},
+        format="json",
+        HTTP_IDEMPOTENCY_KEY="group-1",
+    )
+
+    assert response.status_code == retry.status_code == 201
+    assert set(response.json()) == MESSAGE_KEYS
+    assert retry.json()["uuid"] == response.json()["uuid"]
+    group = response.json()["message_group_uuid"]
+    detail = api_client(carol).get(f"/api/message_groups/{group}").json()
+    assert set(detail) == GROUP_KEYS
+    assert (detail["kind"], detail["handle"], detail["unread_count"]) == ("group", None, 1)
+    assert detail["display_name"] == "Alice Liddell and Bob Builder"
+    assert [m["handle"] for m in detail["members"]] == ["alice", "bob"]
+    alice_entry = detail["members"][0]
+    assert alice_entry["last_read_at"] is not None
+    assert detail["members"][1]["last_read_at"] is None
+    listed = api_client(bob).get("/api/message_groups").json()["results"]
+    assert [g["uuid"] for g in listed] == [group]
+
+
+@pytest.mark.parametrize(
+    ("handles", "status"),
+    [
+        (["alice"], 400),
+        (["bob", "BOB"], 400),
+        ([f"u{n:03}" for n in range(8)], 400),
+        (["ghost"], 404),
+        ("bob", 400),
+        ([], 400),
+    ],
+)
+def test_group_start_refuses_bad_member_lists(messaging_table, as_alice, bob, handles, status):
+    response = as_alice.post(
+        "/api/message_groups", {"handles": handles, "message": "hi"}, format="json"
+    )
+    assert response.status_code == status
+    body = response.json()
+    if status == 404:
+        assert body == {"detail": "No user @ghost."}
+    else:
+        assert "handles" in body
+
+
+def test_a_group_is_404_to_someone_outside_it(
+    messaging_table, as_alice, group, user_factory, api_client
+):
+    outsider = api_client(user_factory("mallory"))
+    assert outsider.get(f"/api/message_groups/{group}").status_code == 404
+    assert as_alice.get(f"/api/message_groups/{group}").status_code == 200
+
+
+# --- hardening -----------------------------------------------------------------------------
+
+
+def test_an_expired_idempotency_key_is_free_again(messaging_table, as_bob, bob, group):
+    first = as_bob.post(
+        "/api/messages",
+        {"message": "day one", "message_group_uuid": str(group)},
+        format="json",
+        HTTP_IDEMPOTENCY_KEY="daily",
+    ).json()
+    # 25 hours later: the record is past its expiry, though TTL has not swept it yet.
+    messaging_table.client.update_item(
+        TableName=messaging_table.name,
+        Key={"pk": {"S": f"IDEM#{bob.uuid}"}, "sk": {"S": "daily"}},
+        UpdateExpression="SET expires_at = :past",
+        ExpressionAttributeValues={":past": {"N": str(int(time.time()) - 3600)}},
+    )
+
+    same = as_bob.post(
+        "/api/messages",
+        {"message": "day one", "message_group_uuid": str(group)},
+        format="json",
+        HTTP_IDEMPOTENCY_KEY="daily",
+    )
+    other = as_bob.post(
+        "/api/messages",
+        {"message": "day two", "message_group_uuid": str(group)},
+        format="json",
+        HTTP_IDEMPOTENCY_KEY="daily",
+    )
+
+    assert same.status_code == 201 and same.json()["uuid"] != first["uuid"]
+    assert other.status_code == 422
+    bodies = [m.body for m in selectors.message_list(user=bob, group_uuid=group).items]
+    assert bodies == ["hi bob", "day one", "day one"]
+
+
+def test_crlf_newlines_are_stored_as_one_character(messaging_table, as_bob, group):
+    body = "x" * 1000 + "\r\n" * 23 + "y"
+    response = send(as_bob, body, message_group_uuid=str(group))
+    assert response.status_code == 201
+    assert response.json()["message"] == "x" * 1000 + "\n" * 23 + "y"
+
+
+def test_a_message_with_terminal_control_characters_is_400(messaging_table, as_bob, group):
+    response = send(as_bob, "\x1b]0;pwned\x07", message_group_uuid=str(group))
+    assert response.status_code == 400
+    assert "control characters" in response.json()["message"][0]
+
+
+class HangingEndpoint:
+    """A TCP server on loopback that accepts connections and never answers: DynamoDB
+    hanging rather than refusing."""
+
+    def __init__(self):
+        import socket
+
+        self.server = socket.create_server(("127.0.0.1", 0))
+        self.server.settimeout(0.2)
+        self.url = f"http://127.0.0.1:{self.server.getsockname()[1]}"
+        self.connections = []
+        self.stop = threading.Event()
+        self.thread = threading.Thread(target=self._accept, daemon=True)
+        self.thread.start()
+
+    def _accept(self):
+        while not self.stop.is_set():
+            try:
+                connection, _ = self.server.accept()
+            except OSError:
+                continue
+            self.connections.append(connection)
+
+    def close(self):
+        self.stop.set()
+        self.thread.join()
+        for connection in self.connections:
+            connection.close()
+        self.server.close()
+
+
+@pytest.fixture
+def hanging_dynamodb(dynamodb_endpoint, monkeypatch, settings):
+    """DynamoDB hangs; the client and deadline have production's default settings."""
+    from messaging.dynamo.client import reset_clients
+
+    endpoint = HangingEndpoint()
+    monkeypatch.setenv("AWS_ENDPOINT_URL_DYNAMODB", endpoint.url)
+    monkeypatch.delenv("DYNAMODB_READ_TIMEOUT")
+    settings.DYNAMODB_REQUEST_DEADLINE = 4.5
+    reset_clients()
+    yield endpoint
+    monkeypatch.undo()
+    reset_clients()
+    endpoint.close()
+
+
+def test_a_hanging_dynamodb_answers_503_within_the_deadline_for_every_sender(
+    messaging_table, alice, bob, group, hanging_dynamodb, api_client
+):
+    clients = [api_client(alice if n % 2 else bob) for n in range(20)]
+    results = []
+
+    def send_one(client):
+        started = time.monotonic()
+        response = send(client, "are you there?", message_group_uuid=str(group))
+        results.append((response, time.monotonic() - started))
+
+    threads = [threading.Thread(target=send_one, args=(client,)) for client in clients]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+
+    assert len(results) == 20
+    for response, elapsed in results:
+        assert response.status_code == 503
+        assert response["Retry-After"] == "5"
+        assert "temporarily unavailable" in response.json()["detail"]
+        # The contract (DESIGN §6): an answer within 5 s, not a read timeout per attempt.
+        assert elapsed < 5
+
+
+def test_the_page_form_shows_the_503_and_keeps_the_draft(
+    messaging_table, alice, group, client, hanging_dynamodb
+):
+    client.force_login(alice)
+    response = client.post(
+        reverse("messaging:conversation", kwargs={"group_uuid": group}),
+        {"message": "a draft worth keeping"},
+    )
+    assert response.status_code == 503
+    assert response["Retry-After"] == "5"
+    page = response.content.decode()
+    assert "it was not sent" in page
+    assert ">a draft worth keeping</textarea>" in page

@@ -3,6 +3,7 @@ reads after every write path (request, stream worker, Lambda), and Redis being d
 
 import io
 import logging
+import time
 
 import pytest
 import redis
@@ -208,3 +209,57 @@ def test_reads_and_writes_work_with_redis_down_and_warn_once(
     # At least the three writes' invalidations failed; the keys they named were then read
     # from DynamoDB directly until a retry reaches Redis.
     assert stats.snapshot()["cache.error"] >= errors + 3
+
+
+@pytest.fixture
+def redis_blip(settings):
+    """`with redis_blip():` Redis is unreachable inside the block, back after it."""
+    from contextlib import contextmanager
+
+    working = settings.CACHES
+
+    @contextmanager
+    def blip():
+        settings.CACHES = {
+            "default": {
+                **working["default"],
+                "LOCATION": f"redis://127.0.0.1:{free_port()}",
+                "OPTIONS": {"socket_connect_timeout": 0.2, "socket_timeout": 0.2},
+            }
+        }
+        try:
+            yield
+        finally:
+            settings.CACHES = working
+
+    return blip
+
+
+@pytest.mark.parametrize("fanout", ["inline", "stream"])
+def test_a_redis_blip_during_a_send_leaves_no_stale_page(
+    messaging_table, cached, settings, alice, bob, group, redis_blip, fanout, tmp_path
+):
+    settings.MESSAGING_FANOUT = fanout
+    # Both pages are cached...
+    assert selectors.inbox_list(user=bob).items[0].last_message == "hi"
+    assert [m.body for m in selectors.message_list(user=bob, group_uuid=group).items] == ["hi"]
+
+    # ...when Redis goes away for the moment of a send, so its invalidation is lost.
+    with redis_blip():
+        services.message_create(sender=alice, group_uuid=group, body="during the blip")
+    if fanout == "stream":
+        call_command(
+            "ddb_stream", "--once", "--checkpoint", str(tmp_path / "c.json"), stdout=io.StringIO()
+        )
+
+    # The conversation page checks its version on the membership read it makes anyway.
+    bodies = [m.body for m in selectors.message_list(user=bob, group_uuid=group).items]
+    assert bodies == ["hi", "during the blip"]
+    # The inbox's invalidation is retried until Redis takes it; meanwhile its key skips
+    # the cache, and afterwards the stored generation has moved on for every process.
+    assert selectors.inbox_list(user=bob).items[0].last_message == "during the blip"
+    deadline = time.monotonic() + 10
+    while messaging_cache.pending_invalidations() and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert messaging_cache.pending_invalidations() == []
+    assert selectors.inbox_list(user=bob).items[0].last_message == "during the blip"

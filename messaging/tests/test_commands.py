@@ -172,3 +172,23 @@ def test_patterns_reject_unknown_handle_and_bad_uuid(messaging_table):
         run("ddb_patterns", "list-conversations", "ghost")
     with pytest.raises(CommandError, match="not a group uuid"):
         run("ddb_patterns", "get-conversation", "not-a-uuid")
+
+
+def test_scan_and_patterns_print_control_characters_escaped(messaging_table, alice, bob):
+    from messaging import services
+
+    sent = services.conversation_start(sender=alice, handle="bob", body="plain")
+    # A body written by something that skipped the input rules (v1 allowed these).
+    messaging_table.client.update_item(
+        TableName=messaging_table.name,
+        Key={"pk": {"S": f"GRP#{bob.uuid}"}, "sk": {"S": f"GRP#{sent.group_uuid}"}},
+        UpdateExpression="SET last_message_body = :body",
+        ExpressionAttributeValues={":body": {"S": "evil \x1b[2J\x08 text"}},
+    )
+
+    scanned = run("ddb_scan")
+    listed = run("ddb_patterns", "list-conversations", "bob")
+
+    for output in (scanned, listed):
+        assert "\x1b" not in output and "\x08" not in output
+        assert "evil \\x1b[2J\\x08 text" in output

@@ -259,3 +259,39 @@ def test_keys_order_by_time_across_years():
     december = keys.message_sk(datetime(2025, 12, 31, 23, 59, 59, 999999, UTC), uuid.uuid4())
     january = keys.message_sk(datetime(2026, 1, 1, 0, 0, 0, 0, UTC), uuid.uuid4())
     assert december < january
+
+
+def test_fifty_concurrent_writers_into_one_conversation_are_all_accepted(
+    messaging_table, alice, bob
+):
+    group = services.conversation_start(sender=alice, handle="bob", body="hi").group_uuid
+    barrier = threading.Barrier(50)
+    errors = []
+
+    def write(n):
+        barrier.wait()
+        for round_ in range(2):
+            try:
+                services.message_create(
+                    sender=alice if n % 2 else bob, group_uuid=group, body=f"{n}.{round_}"
+                )
+            except Exception as exc:
+                errors.append(exc)
+        connections.close_all()
+
+    threads = [threading.Thread(target=write, args=(n,)) for n in range(50)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert errors == []
+    bodies = []
+    cursor = None
+    while True:
+        page = selectors.message_list(user=bob, group_uuid=group, page_size=100, cursor=cursor)
+        bodies = [m.body for m in page.items] + bodies
+        if not (cursor := page.next_cursor):
+            break
+    assert bodies[0] == "hi"
+    assert sorted(bodies[1:]) == sorted(f"{n}.{r}" for n in range(50) for r in range(2))
