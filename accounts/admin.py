@@ -21,7 +21,7 @@ class UserCreationAdminForm(AdminUserCreationForm):
 class UserAdmin(BaseUserAdmin):
     form = UserChangeAdminForm
     add_form = UserCreationAdminForm
-    list_display = (
+    list_display: tuple[str, ...] = (
         "handle",
         "display_name",
         "email",

@@ -43,9 +43,10 @@ def avatar_thumbnail_make(*, upload) -> ContentFile:
                 raise ValidationError("That image is too large in pixels; upload a smaller one.")
             probe.verify()
         upload.seek(0)
-        with Image.open(upload) as image:
-            image = ImageOps.exif_transpose(image)
-            image = ImageOps.fit(image.convert("RGBA"), (AVATAR_SIZE, AVATAR_SIZE))
+        with Image.open(upload) as opened:
+            image = ImageOps.fit(
+                ImageOps.exif_transpose(opened).convert("RGBA"), (AVATAR_SIZE, AVATAR_SIZE)
+            )
     except (UnidentifiedImageError, OSError, SyntaxError, Image.DecompressionBombError) as exc:
         raise ValidationError("That file is not an image we can read.") from exc
     # Transparent pixels become white: JPEG has no alpha.
@@ -73,7 +74,7 @@ def user_profile_update(
     user.full_clean(exclude=["password", "avatar"])
     if avatar is not None:
         # A new name on every upload, so browsers and CDNs never show a cached old one.
-        user.avatar.save(avatar.name, avatar, save=False)
+        user.avatar.save(avatar.name or f"{uuid.uuid4().hex}.jpg", avatar, save=False)
     elif remove_avatar:
         user.avatar = ""
     with transaction.atomic():

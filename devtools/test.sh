@@ -21,6 +21,8 @@ fi
 
 $VENV/bin/ruff check .
 $VENV/bin/ruff format --check .
+$VENV/bin/lint-imports
+$VENV/bin/mypy
 $VENV/bin/python manage.py check
 $VENV/bin/python manage.py makemigrations --check --dry-run >/dev/null
 $VENV/bin/python -m pytest "$@"

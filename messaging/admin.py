@@ -5,6 +5,8 @@ to the user admin (replacing accounts' registration with a subclass), which keep
 `accounts` free of any import from `messaging`.
 """
 
+from typing import Any
+
 from django.contrib import admin
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
@@ -21,9 +23,11 @@ from messaging import selectors
 
 class MessagingUserAdmin(UserAdmin):
     list_display = (*UserAdmin.list_display, "conversations_link")
-    readonly_fields = (*UserAdmin.readonly_fields, "conversations_link")
 
-    def get_fieldsets(self, request, obj=None):  # type: ignore[no-untyped-def]
+    def get_readonly_fields(self, request: HttpRequest, obj: User | None = None) -> Any:
+        return (*super().get_readonly_fields(request, obj), "conversations_link")
+
+    def get_fieldsets(self, request: HttpRequest, obj: User | None = None) -> Any:
         fieldsets = super().get_fieldsets(request, obj)
         if obj is None:
             return fieldsets

@@ -5,15 +5,13 @@ import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from django.contrib.auth import get_user_model
 from django.db import transaction
 
+from accounts.models import User
 from messaging.dynamo import Member, Message
 from messaging.dynamo.bulk import numbered
 from messaging.dynamo.keys import group_uuid_for_members
 from messaging.store import bulk_loader
-
-User = get_user_model()
 
 DEMO_USERS = {
     "andrewbrown": "Andrew Brown",

@@ -5,10 +5,10 @@ numbers, unread sets) appears here; where a caller must hand a position back (to
 conversation read up to what it showed), it gets an opaque `read_marker`.
 """
 
-import uuid
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Generic, Literal, TypeVar
+from uuid import UUID
 
 T = TypeVar("T")
 
@@ -17,7 +17,7 @@ T = TypeVar("T")
 class Person:
     """A user as shown beside a message or a conversation, with current names."""
 
-    uuid: uuid.UUID
+    uuid: UUID
     handle: str
     display_name: str
     avatar_url: str | None = None
@@ -41,13 +41,13 @@ class MemberState:
 class Conversation:
     """One row of a member's inbox: the others in it and the last message."""
 
-    group_uuid: uuid.UUID
+    group_uuid: UUID
     kind: Literal["direct", "group"]
     # The other members, as given when the conversation was started.
     members: tuple[Person, ...]
     last_message: str
     last_message_at: datetime
-    last_sender_uuid: uuid.UUID
+    last_sender_uuid: UUID
     last_message_deleted: bool
     unread_count: int
     muted: bool = False
@@ -75,8 +75,8 @@ class Conversation:
 
 @dataclass(frozen=True)
 class ChatMessage:
-    uuid: uuid.UUID
-    group_uuid: uuid.UUID
+    uuid: UUID
+    group_uuid: UUID
     sender: Person
     body: str
     created_at: datetime

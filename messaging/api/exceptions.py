@@ -18,6 +18,8 @@ class ServiceUnavailable(exceptions.APIException):
     status_code = status.HTTP_503_SERVICE_UNAVAILABLE
     default_detail = "Messages are temporarily unavailable. Try again shortly."
     default_code = "service_unavailable"
+    # Seconds for Retry-After; DRF's handler reads it as a throttle's wait.
+    wait: float | None = None
 
 
 class IdempotencyConflict(exceptions.APIException):

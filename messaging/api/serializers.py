@@ -114,7 +114,9 @@ class PageInputSerializer(serializers.Serializer):
         return fields
 
 
-def page_output(item_serializer, name: str) -> serializers.Serializer:
+def page_output(
+    item_serializer: type[serializers.Serializer], name: str
+) -> type[serializers.Serializer]:
     """`{"results": [item], "next": cursor | null}`."""
 
     class PageSerializer(serializers.Serializer):

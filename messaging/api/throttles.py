@@ -2,12 +2,12 @@
 counts against the same history."""
 
 from django.conf import settings
-from rest_framework.throttling import AnonRateThrottle, UserRateThrottle
+from rest_framework.throttling import AnonRateThrottle, SimpleRateThrottle, UserRateThrottle
 
 from messaging.cache import outage_report
 
 
-class CacheOutageAllows:
+class CacheOutageAllows(SimpleRateThrottle):
     """A cache outage lifts the limit rather than failing the request (DESIGN §5)."""
 
     def allow_request(self, request, view) -> bool:

@@ -50,7 +50,7 @@ class TableAdmin:
         return self._client or get_client()
 
     @gateway_errors
-    def create(self, *, definition: dict | None = None) -> bool:
+    def create(self, *, definition: dict[str, Any] | None = None) -> bool:
         """Create the table and wait until it is active. False if it already existed."""
         try:
             self.client.create_table(**(definition or schema.table_definition(self.name)))
@@ -90,7 +90,7 @@ class TableAdmin:
         return True
 
     @gateway_errors
-    def describe(self) -> dict:
+    def describe(self) -> dict[str, Any]:
         return dict(self.client.describe_table(TableName=self.name)["Table"])
 
     @gateway_errors
@@ -166,9 +166,9 @@ class TableAdmin:
 
     @gateway_errors
     def _scan_page(
-        self, *, start_key: dict | None, page_size: int, filter_expression: str | None
-    ) -> dict:
-        request: dict = {"TableName": self.name, "Limit": page_size}
+        self, *, start_key: dict[str, Any] | None, page_size: int, filter_expression: str | None
+    ) -> dict[str, Any]:
+        request: dict[str, Any] = {"TableName": self.name, "Limit": page_size}
         if filter_expression:
             request["FilterExpression"] = filter_expression
         if start_key:

@@ -94,11 +94,11 @@ IDEMPOTENCY_FREE = f"attribute_not_exists({PK}) OR {EXPIRES_AT} < :now"
 
 
 # --- attribute values ----------------------------------------------------------------
-def s(value: object) -> dict:
+def s(value: object) -> dict[str, Any]:
     return {"S": str(value)}
 
 
-def n(value: int) -> dict:
+def n(value: int) -> dict[str, Any]:
     return {"N": str(value)}
 
 
@@ -126,7 +126,7 @@ def _time(item: Item, name: str) -> datetime | None:
     return keys.parse_timestamp(text) if text else None
 
 
-def member_value(member: Member) -> dict:
+def member_value(member: Member) -> dict[str, Any]:
     return {
         "M": {
             "uuid": s(member.uuid),
@@ -136,7 +136,7 @@ def member_value(member: Member) -> dict:
     }
 
 
-def members_value(members: Iterable[Member]) -> dict:
+def members_value(members: Iterable[Member]) -> dict[str, Any]:
     return {"L": [member_value(member) for member in members]}
 
 
@@ -214,8 +214,8 @@ def conversation_key(group_uuid: uuid.UUID) -> Item:
     return {PK: s(keys.conversation_pk(group_uuid)), SK: s(keys.CONVERSATION_SK)}
 
 
-def read_value(read: MemberRead) -> dict:
-    value: dict = {}
+def read_value(read: MemberRead) -> dict[str, Any]:
+    value: dict[str, Any] = {}
     if read.position is not None:
         value["sk"] = s(read.position.sk)
         value["seq"] = n(read.position.seq or 0)
@@ -224,7 +224,7 @@ def read_value(read: MemberRead) -> dict:
     return {"M": value}
 
 
-def _read(entry: dict) -> MemberRead:
+def _read(entry: dict[str, Any]) -> MemberRead:
     fields = entry.get("M", {})
     position = None
     if "sk" in fields:
@@ -425,7 +425,7 @@ class NotAMessageChange(Exception):
     """A stream record the fan-out has no business with (REMOVE, another item type)."""
 
 
-def message_from_stream_record(record: dict) -> Message:
+def message_from_stream_record(record: dict[str, Any]) -> Message:
     """The message a stream record carries (a new one, or an edit or delete of one);
     NotAMessageChange for anything else. A message item that cannot be read raises, so
     the record is reported failed rather than silently dropped."""

@@ -4,10 +4,10 @@ Positions (`Position`) are opaque above the gateway: services pass them back (to
 conversation read up to a message) but never look inside or compare them.
 """
 
-import uuid
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Generic, Literal, TypeVar
+from typing import Any, Generic, Literal, TypeVar
+from uuid import UUID
 
 from messaging.dynamo import keys
 
@@ -28,7 +28,7 @@ class Member:
     own (ddb_scan, the Lambda, a deleted account).
     """
 
-    uuid: uuid.UUID
+    uuid: UUID
     handle: str
     display_name: str
 
@@ -44,12 +44,12 @@ class Position:
 
 @dataclass(frozen=True)
 class Message:
-    uuid: uuid.UUID
-    group_uuid: uuid.UUID
-    sender_uuid: uuid.UUID
+    uuid: UUID
+    group_uuid: UUID
+    sender_uuid: UUID
     # Every member, carried on the message so the fan-out needs no read to find them
     # (membership never changes, so the copy never goes stale).
-    member_uuids: frozenset[uuid.UUID]
+    member_uuids: frozenset[UUID]
     body: str
     created_at: datetime
     seq: int | None = None
@@ -81,21 +81,21 @@ class Conversation:
     """The conversation item: its fixed members, the head of its sequence, and every
     member's read position (what "Seen" needs, in one small item)."""
 
-    group_uuid: uuid.UUID
+    group_uuid: UUID
     kind: Kind
     members: tuple[Member, ...]
     last_seq: int
     last_message_sk: str | None
     version: int
-    reads: dict[uuid.UUID, MemberRead] = field(default_factory=dict)
+    reads: dict[UUID, MemberRead] = field(default_factory=dict)
     # False for a v1 pair not yet migrated: built from its inbox row, not stored.
     stored: bool = True
 
     @property
-    def member_uuids(self) -> frozenset[uuid.UUID]:
+    def member_uuids(self) -> frozenset[UUID]:
         return frozenset(member.uuid for member in self.members)
 
-    def readers_of(self, message: Message) -> frozenset[uuid.UUID]:
+    def readers_of(self, message: Message) -> frozenset[UUID]:
         """Members other than its sender who have read up to `message` or past it."""
         return frozenset(
             member
@@ -108,15 +108,15 @@ class Conversation:
 
 @dataclass(frozen=True)
 class InboxRow:
-    user_uuid: uuid.UUID
-    group_uuid: uuid.UUID
+    user_uuid: UUID
+    group_uuid: UUID
     kind: Kind
     # The other members, in the order they were given at creation.
     members: tuple[Member, ...]
-    last_message_uuid: uuid.UUID | None
+    last_message_uuid: UUID | None
     last_message_body: str
     last_message_at: datetime
-    last_sender_uuid: uuid.UUID
+    last_sender_uuid: UUID
     last_message_deleted: bool
     unread_count: int
     muted: bool
@@ -147,7 +147,7 @@ class IdempotencyRequest:
 
 @dataclass(frozen=True)
 class IdempotencyRecord:
-    user_uuid: uuid.UUID
+    user_uuid: UUID
     key: str
     request_hash: str
     message: Message
@@ -160,6 +160,6 @@ class Page(Generic[T]):
 
     items: list[T]
     # The sort-key position to resume after, or None on the last page.
-    next_position: dict | None
-    request: dict = field(default_factory=dict, compare=False)
+    next_position: dict[str, Any] | None
+    request: dict[str, Any] = field(default_factory=dict, compare=False)
     consumed_capacity: float = 0.0

@@ -7,6 +7,8 @@ Keys are generic strings (`pk`, `sk`) because one table holds several item types
 `keys.py` for what each item's keys look like and `items.py` for every attribute.
 """
 
+from typing import Any
+
 from messaging.dynamo import items
 
 # Sparse index: only inbox rows that are shown carry `last_message_sk` (a hidden row
@@ -43,7 +45,7 @@ V1_INBOX_INDEX = "inbox-by-last-message"
 TTL_ATTRIBUTE = items.EXPIRES_AT
 
 
-def global_secondary_indexes() -> list[dict]:
+def global_secondary_indexes() -> list[dict[str, Any]]:
     return [
         {
             "IndexName": INBOX_INDEX,
@@ -67,14 +69,14 @@ def global_secondary_indexes() -> list[dict]:
     ]
 
 
-def attribute_definitions() -> list[dict]:
+def attribute_definitions() -> list[dict[str, Any]]:
     return [
         {"AttributeName": name, "AttributeType": "S"}
         for name in (items.PK, items.SK, items.LAST_MESSAGE_SK, items.UNREAD_MEMBER)
     ]
 
 
-def table_definition(table_name: str) -> dict:
+def table_definition(table_name: str) -> dict[str, Any]:
     """Keyword arguments for `CreateTable`."""
     return {
         "TableName": table_name,
@@ -91,7 +93,7 @@ def table_definition(table_name: str) -> dict:
     }
 
 
-def v1_table_definition(table_name: str) -> dict:
+def v1_table_definition(table_name: str) -> dict[str, Any]:
     """The v1 table, for tests and `ddb_migrate`'s own checks: one inbox index, ALL."""
     return {
         "TableName": table_name,
@@ -118,6 +120,6 @@ def v1_table_definition(table_name: str) -> dict:
     }
 
 
-def ttl_specification() -> dict:
+def ttl_specification() -> dict[str, Any]:
     """Keyword arguments (less `TableName`) for `UpdateTimeToLive`."""
     return {"TimeToLiveSpecification": {"Enabled": True, "AttributeName": TTL_ATTRIBUTE}}

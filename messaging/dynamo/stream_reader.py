@@ -6,6 +6,7 @@ Part of the gateway because it calls boto3; imports nothing from Django.
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
@@ -33,22 +34,22 @@ class Shard:
 class StreamReader:
     """DescribeTable / DescribeStream / GetShardIterator / GetRecords for one table."""
 
-    def __init__(self, table_name: str, *, client=None, streams_client=None):
+    def __init__(self, table_name: str, *, client: Any = None, streams_client: Any = None):
         self.table_name = table_name
         self._client = client
         self._streams_client = streams_client
 
     @property
-    def client(self):
+    def client(self) -> Any:
         return self._client or get_client()
 
     @property
-    def streams(self):
+    def streams(self) -> Any:
         return self._streams_client or get_streams_client()
 
-    def _call(self, method: Callable, **kwargs) -> dict:
+    def _call(self, method: Callable[..., Any], **kwargs: Any) -> dict[str, Any]:
         try:
-            return method(**kwargs)
+            return dict(method(**kwargs))
         except ClientError as exc:
             code = exc.response.get("Error", {}).get("Code", "")
             if code == "ExpiredIteratorException" or (
@@ -73,7 +74,7 @@ class StreamReader:
         arn = table.get("LatestStreamArn")
         if not arn or not table.get("StreamSpecification", {}).get("StreamEnabled"):
             raise StreamMissing(f"table {self.table_name} has no stream enabled")
-        return arn
+        return str(arn)
 
     def shards(self, stream_arn: str) -> list[Shard]:
         """Every shard the stream still holds, oldest first (DescribeStream, paged)."""
@@ -101,7 +102,7 @@ class StreamReader:
             request["ShardIteratorType"] = start
         return self._call(self.streams.get_shard_iterator, **request).get("ShardIterator")
 
-    def read(self, iterator: str, *, limit: int) -> tuple[list[dict], str | None]:
+    def read(self, iterator: str, *, limit: int) -> tuple[list[dict[str, Any]], str | None]:
         """One GetRecords: the records and the next iterator (None once a closed shard
         is exhausted)."""
         response = self._call(self.streams.get_records, ShardIterator=iterator, Limit=limit)

@@ -19,7 +19,7 @@ import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from functools import wraps
-from typing import Any, ParamSpec, TypeVar
+from typing import Any, ParamSpec, TypeVar, cast
 
 from botocore.exceptions import BotoCoreError, ClientError
 
@@ -90,7 +90,7 @@ class MessagingTable:
 
     @gateway_errors
     def inbox_page(
-        self, *, user_uuid: uuid.UUID, position: dict | None, limit: int
+        self, *, user_uuid: uuid.UUID, position: dict[str, Any] | None, limit: int
     ) -> Page[InboxRow]:
         """Access pattern: a member's conversations, newest first.
 
@@ -99,7 +99,7 @@ class MessagingTable:
         whatever its year. Rows still in v1's shape (before `ddb_migrate`) lack the
         projected members, so they are read whole with one BatchGetItem.
         """
-        request: dict = {
+        request: dict[str, Any] = {
             "TableName": self.name,
             "IndexName": schema.INBOX_INDEX,
             "KeyConditionExpression": "pk = :pk",
@@ -144,7 +144,7 @@ class MessagingTable:
         )
         return {item[items.SK]["S"]: item for item in response["Responses"].get(self.name, [])}
 
-    def _inbox_start_key(self, user_uuid: uuid.UUID, position: dict) -> dict:
+    def _inbox_start_key(self, user_uuid: uuid.UUID, position: dict[str, Any]) -> dict[str, Any]:
         # The partition comes from the caller, never from the position, so a forged
         # position cannot reach another user's inbox.
         last_message_sk = position.get("last_message_sk") if isinstance(position, dict) else None
@@ -170,7 +170,7 @@ class MessagingTable:
         so it costs the same whatever the inbox's length. Keys only come back, so the
         caller can leave out a conversation it has just read (the index lags its table).
         """
-        request: dict = {
+        request: dict[str, Any] = {
             "TableName": self.name,
             "IndexName": schema.UNREAD_INDEX,
             "KeyConditionExpression": f"{items.UNREAD_MEMBER} = :member",
@@ -224,14 +224,14 @@ class MessagingTable:
 
     @gateway_errors
     def message_page(
-        self, *, group_uuid: uuid.UUID, position: dict | None, limit: int
+        self, *, group_uuid: uuid.UUID, position: dict[str, Any] | None, limit: int
     ) -> Page[Message]:
         """Access pattern: a conversation's newest messages, then older pages.
 
         Query on the table (pk = MSG#<group>), descending; the page is returned in time
         order. Whoever calls this has already checked membership.
         """
-        request: dict = {
+        request: dict[str, Any] = {
             "TableName": self.name,
             "KeyConditionExpression": "pk = :pk",
             "ExpressionAttributeValues": {":pk": s(keys.message_pk(group_uuid))},
@@ -458,7 +458,7 @@ class MessagingTable:
             except ClientError as exc:
                 if exc.response["Error"]["Code"] != "ConditionalCheckFailedException":
                     raise
-                old = exc.response.get("Item")
+                old = cast(items.Item | None, exc.response.get("Item"))
                 if old is not None and self._advance_late(message, member, old):
                     changed += 1
         return changed
@@ -644,7 +644,7 @@ def _next_message(conversation: Conversation, *, sender_uuid: uuid.UUID, body: s
     )
 
 
-def _head_advance(message: Message, conversation: Conversation) -> dict:
+def _head_advance(message: Message, conversation: Conversation) -> dict[str, Any]:
     return {
         "Key": items.conversation_key(message.group_uuid),
         "UpdateExpression": (
@@ -662,7 +662,7 @@ def _head_advance(message: Message, conversation: Conversation) -> dict:
     }
 
 
-def row_advance(message: Message, *, owner: uuid.UUID) -> dict:
+def row_advance(message: Message, *, owner: uuid.UUID) -> dict[str, Any]:
     """Move `owner`'s row to `message`, forward only (DESIGN invariant 4).
 
     The sender has read their own message, so their row reads up to it; everyone else's
@@ -693,7 +693,9 @@ def row_advance(message: Message, *, owner: uuid.UUID) -> dict:
     }
 
 
-def _row_read(row: InboxRow, *, seq: int, sk: str, at: datetime, caught_up: bool) -> dict:
+def _row_read(
+    row: InboxRow, *, seq: int, sk: str, at: datetime, caught_up: bool
+) -> dict[str, Any]:
     update = f"SET {items.READ_SEQ} = :seq, {items.READ_SK} = :sk, {items.READ_AT} = :at"
     condition = f"{items.EXISTS} AND {items.READ_SEQ} < :seq"
     if caught_up:

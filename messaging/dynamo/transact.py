@@ -28,7 +28,7 @@ class Transaction:
 
     def __init__(self, table_name: str):
         self.table_name = table_name
-        self.parts: dict[str, dict] = {}
+        self.parts: dict[str, dict[str, Any]] = {}
 
     def put(self, name: str, item: items.Item, *, condition: str, **extra: Any) -> None:
         self._add(name, "Put", {"Item": item, "ConditionExpression": condition, **extra})
@@ -39,7 +39,7 @@ class Transaction:
     def check(self, name: str, **request: Any) -> None:
         self._add(name, "ConditionCheck", request)
 
-    def _add(self, name: str, action: str, request: dict) -> None:
+    def _add(self, name: str, action: str, request: dict[str, Any]) -> None:
         if name in self.parts:
             raise ValueError(f"transaction part {name!r} given twice")
         self.parts[name] = {action: {"TableName": self.table_name, **request}}
@@ -59,7 +59,7 @@ class Transaction:
             except ClientError as exc:
                 if exc.response.get("Error", {}).get("Code") != "TransactionCanceledException":
                     raise
-                reasons = exc.response.get("CancellationReasons", [])
+                reasons = [dict(reason) for reason in exc.response.get("CancellationReasons", [])]
                 cancelled = Cancelled(dict(zip(names, reasons, strict=False)))
                 if cancelled.any_failed() or not cancelled.codes() & {
                     "TransactionConflict",
@@ -77,7 +77,7 @@ class Transaction:
 class Cancelled:
     """Why a transaction was cancelled, part by part."""
 
-    def __init__(self, reasons: dict[str, dict]):
+    def __init__(self, reasons: dict[str, dict[str, Any]]):
         self.reasons = reasons
 
     def failed(self, name: str) -> bool:
@@ -112,11 +112,11 @@ def pause_before_retry(attempt: int) -> bool:
 
 def query_page(
     client: Any,
-    request: dict,
+    request: dict[str, Any],
     *,
     limit: int,
     parse: Callable[[items.Item], T],
-    position_of: Callable[[T], dict],
+    position_of: Callable[[T], dict[str, Any]],
 ) -> Page[T]:
     """One page of a Query, newest first as the request orders it, with the position
     to resume after. One extra item tells whether another page exists without a

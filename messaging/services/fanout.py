@@ -1,12 +1,14 @@
 """The stream consumer's half of a send (stream fan-out mode, the local worker)."""
 
+from typing import Any
+
 from messaging import cache
 from messaging.errors import StoreUnavailable
 from messaging.store import messaging_table
 from messaging.stream.core import FanoutResult, records_apply
 
 
-def inbox_fanout_apply(*, records: list[dict]) -> FanoutResult:
+def inbox_fanout_apply(*, records: list[dict[str, Any]]) -> FanoutResult:
     """Move every member's inbox row for each new message in a batch of stream records,
     then invalidate their cached inboxes and the conversations' pages.
 

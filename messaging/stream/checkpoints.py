@@ -10,6 +10,7 @@ import logging
 import os
 import tempfile
 from pathlib import Path
+from typing import Any
 
 logger = logging.getLogger("messaging.stream")
 
@@ -25,7 +26,7 @@ class FileCheckpoints:
     def __init__(self, path: Path):
         self.path = Path(path)
         self.stream_arn: str | None = None
-        self.shards: dict[str, dict] = {}
+        self.shards: dict[str, dict[str, Any]] = {}
 
     def bind(self, stream_arn: str) -> None:
         """Load the checkpoints kept for this stream; a different (recreated) stream
@@ -45,7 +46,7 @@ class FileCheckpoints:
         return self.shards.get(shard_id, {}).get("sequence")
 
     def finished(self, shard_id: str) -> bool:
-        return self.shards.get(shard_id, {}).get("finished", False)
+        return bool(self.shards.get(shard_id, {}).get("finished", False))
 
     def advance(self, shard_id: str, sequence: str) -> None:
         self.shards.setdefault(shard_id, {})["sequence"] = sequence

@@ -19,6 +19,7 @@ from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import Any
 
 from messaging import stats
 from messaging.dynamo.errors import StoreUnavailable
@@ -55,7 +56,7 @@ class FanoutResult:
     def groups(self) -> set[uuid.UUID]:
         return {message.group_uuid for message in self.messages}
 
-    def batch_item_failures(self) -> list[dict]:
+    def batch_item_failures(self) -> list[dict[str, Any]]:
         return [{"itemIdentifier": sequence} for sequence in self.failed]
 
     def summary(self) -> str:
@@ -67,7 +68,7 @@ class FanoutResult:
         )
 
 
-def message_from_record(record: dict) -> Message:
+def message_from_record(record: dict[str, Any]) -> Message:
     """The new message a record carries; NotAMessageChange for anything else.
 
     Only INSERTs move rows: an operator's cleanup or TTL (REMOVE) must not. A v1 message
@@ -83,7 +84,7 @@ def message_from_record(record: dict) -> Message:
 
 
 def records_apply(
-    *, records: Iterable[dict], table: MessagingTable, concurrency: int = CONCURRENCY
+    *, records: Iterable[dict[str, Any]], table: MessagingTable, concurrency: int = CONCURRENCY
 ) -> FanoutResult:
     """Fan every record of the batch out to the inbox rows; report the failed ones."""
     records = list(records)

@@ -8,6 +8,7 @@ processes' cache, REDIS_URL and CACHE_KEY_PREFIX.
 
 import logging
 import os
+from typing import Any
 
 from messaging import cache_keys
 from messaging.dynamo.table import MessagingTable
@@ -19,7 +20,7 @@ logger.setLevel(logging.INFO)
 _redis_clients: dict[str, object] = {}
 
 
-def handler(event: dict, context: object = None) -> dict:
+def handler(event: dict[str, Any], context: object = None) -> dict[str, Any]:
     table = MessagingTable(os.environ.get("MESSAGING_TABLE", "cruddur-messages"))
     result = records_apply(records=event.get("Records") or [], table=table)
     _invalidate(result)
@@ -42,7 +43,7 @@ def _invalidate(result: FanoutResult) -> None:
         logger.warning("cache invalidation failed (%s)", type(exc).__name__)
 
 
-def _redis(url: str):
+def _redis(url: str) -> Any:
     if url not in _redis_clients:
         import redis
 

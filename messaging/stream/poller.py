@@ -21,6 +21,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 from messaging.dynamo.errors import IteratorExpired, StoreUnavailable, TrimmedData
 from messaging.dynamo.stream_reader import MAX_BATCH_SIZE, TRIM_HORIZON, StreamReader
@@ -55,7 +56,7 @@ class StreamPoller:
         *,
         reader: StreamReader,
         checkpoints: FileCheckpoints,
-        process: Callable[[list[dict]], list[str]],
+        process: Callable[[list[dict[str, Any]]], list[str]],
         dead_letters: Path,
         batch_size: int = 100,
         max_attempts: int = 3,
@@ -144,7 +145,9 @@ class StreamPoller:
                 self._iterators[shard_id] = next_iterator
         return progressed, shard_closed
 
-    def _deliver(self, shard_id: str, records: list[dict], stop: threading.Event) -> bool:
+    def _deliver(
+        self, shard_id: str, records: list[dict[str, Any]], stop: threading.Event
+    ) -> bool:
         """Process and checkpoint the batch; False if stopped before it was done."""
         self.totals.batches += 1
         self.totals.records += len(records)
@@ -172,7 +175,7 @@ class StreamPoller:
             attempt += 1
         return True
 
-    def _dead_letter(self, shard_id: str, record: dict, *, attempts: int) -> None:
+    def _dead_letter(self, shard_id: str, record: dict[str, Any], *, attempts: int) -> None:
         change = record.get("dynamodb", {}) if isinstance(record, dict) else {}
         # Keys and ids only: the record's image holds the message body.
         entry = {
@@ -195,8 +198,13 @@ class StreamPoller:
             self.dead_letters,
         )
 
+    def _bound_arn(self) -> str:
+        if self._stream_arn is None:
+            raise StoreUnavailable("the stream was not opened")
+        return self._stream_arn
+
     def _refresh_shards(self) -> None:
-        shards = self.reader.shards(self._stream_arn)
+        shards = self.reader.shards(self._bound_arn())
         listed = {shard.shard_id for shard in shards}
         self.checkpoints.forget_except(listed)
         for shard in shards:
@@ -213,7 +221,7 @@ class StreamPoller:
         after = self.checkpoints.sequence(shard_id)
         try:
             iterator = self.reader.iterator(
-                self._stream_arn, shard_id, after=after, start=self.start
+                self._bound_arn(), shard_id, after=after, start=self.start
             )
         except TrimmedData:
             logger.warning(
@@ -223,7 +231,7 @@ class StreamPoller:
                 after,
             )
             iterator = self.reader.iterator(
-                self._stream_arn, shard_id, after=None, start=TRIM_HORIZON
+                self._bound_arn(), shard_id, after=None, start=TRIM_HORIZON
             )
         if iterator is None:
             self.checkpoints.finish(shard_id)
@@ -231,8 +239,8 @@ class StreamPoller:
             self._iterators[shard_id] = iterator
 
 
-def _sequence(record: dict) -> str:
-    return record["dynamodb"]["SequenceNumber"]
+def _sequence(record: dict[str, Any]) -> str:
+    return str(record["dynamodb"]["SequenceNumber"])
 
 
 def _now() -> float:

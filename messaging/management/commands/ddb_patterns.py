@@ -1,9 +1,10 @@
 import json
 import uuid
+from typing import Any
 
 from django.core.management.base import CommandError
 
-from messaging.dynamo import schema
+from messaging.dynamo import Page, schema
 from messaging.dynamo.items import preview, printable, unread_display
 from messaging.errors import NotFound
 from messaging.management.base import DynamoCommand
@@ -47,6 +48,7 @@ class Command(DynamoCommand):
                     f" unread {unread_display(row.unread_count):<3} {row.group_uuid}"
                     f"  {preview(row.last_message_body)}"
                 )
+            self._footer(page)
             count = len(table.unread_conversations(user_uuid=user.uuid))
             self.stdout.write(
                 f"navigation badge (Query on {schema.UNREAD_INDEX}, keys only):"
@@ -57,10 +59,10 @@ class Command(DynamoCommand):
                 group_uuid = uuid.UUID(options["group_uuid"])
             except ValueError as exc:
                 raise CommandError(f"not a group uuid: {options['group_uuid']!r}") from exc
-            page = table.message_page(group_uuid=group_uuid, position=None, limit=limit)
-            self._request(page)
-            people = people_by_uuid(uuids={message.sender_uuid for message in page.items})
-            for message in page.items:
+            messages = table.message_page(group_uuid=group_uuid, position=None, limit=limit)
+            self._request(messages)
+            people = people_by_uuid(uuids={message.sender_uuid for message in messages.items})
+            for message in messages.items:
                 sender = people.get(message.sender_uuid)
                 handle = printable(sender.handle) if sender else str(message.sender_uuid)[:8]
                 text = "(deleted)" if message.deleted else preview(message.body)
@@ -68,10 +70,13 @@ class Command(DynamoCommand):
                     f"  {message.created_at:%Y-%m-%d %H:%M:%S}  #{message.seq or '-':<5}"
                     f" @{handle:<16} {text}"
                 )
+            self._footer(messages)
+
+    def _footer(self, page: Page[Any]) -> None:
         more = "more pages follow" if page.next_position else "no more pages"
         self.stdout.write(f"{len(page.items)} row(s); {more}")
 
-    def _request(self, page):
+    def _request(self, page: Page[Any]) -> None:
         self.stdout.write("request:")
         self.stdout.write(json.dumps(page.request, indent=2))
         self.stdout.write(f"consumed capacity: {page.consumed_capacity} RCU")

@@ -64,3 +64,21 @@ def test_staff_without_view_permission_is_refused(messaging_table, client, alice
     client.force_login(user_factory("intern", is_staff=True))
     url = reverse("admin:accounts_user_conversations", args=[alice.pk])
     assert client.get(url).status_code == 403
+
+
+def test_a_group_conversation_shows_its_kind_and_every_member(
+    messaging_table, staff_client, alice, bob, user_factory
+):
+    carol = user_factory("carol", display_name="Carol Danvers")
+    sent = services.group_start(sender=alice, handles=["bob", "carol"], body="all of us")
+
+    listing = staff_client.get(
+        reverse("admin:accounts_user_conversations", args=[carol.pk])
+    ).content.decode()
+    messages = staff_client.get(
+        reverse("admin:accounts_user_conversation_messages", args=[carol.pk, sent.group_uuid])
+    ).content.decode()
+
+    assert "<td>group</td>" in listing
+    assert "Alice Liddell (@alice), Bob Builder (@bob)" in listing
+    assert "Group conversation" in messages and "all of us" in messages
