@@ -7,6 +7,7 @@ This module imports nothing from Django: the Lambda uses it too.
 
 import os
 import threading
+from collections.abc import Callable
 
 import boto3
 import botocore
@@ -16,6 +17,9 @@ USER_AGENT = f"Boto3/{boto3.__version__} Botocore/{botocore.__version__} cruddur
 
 _lock = threading.Lock()
 _clients: dict[str, object] = {}
+# Called as hook(service, client) on every client, built or to be built: how the request
+# log (cruddur/logs.py) counts DynamoDB calls without this module importing Django.
+_client_hooks: list[Callable[[str, object], None]] = []
 
 
 def _config() -> Config:
@@ -60,6 +64,8 @@ def _build(service: str):
                 config=_config(),
                 endpoint_url=_endpoint_url(service),
             )
+            for hook in _client_hooks:
+                hook(service, _clients[service])
         return _clients[service]
 
 
@@ -71,6 +77,15 @@ def get_client():
 def get_streams_client():
     """The process's DynamoDB Streams client."""
     return _clients.get("dynamodbstreams") or _build("dynamodbstreams")
+
+
+def add_client_hook(hook: Callable[[str, object], None]) -> None:
+    """Run `hook(service, client)` on each client now and on each one built later."""
+    with _lock:
+        if hook not in _client_hooks:
+            _client_hooks.append(hook)
+        for service, client in _clients.items():
+            hook(service, client)
 
 
 def reset_clients() -> None:
