@@ -20,6 +20,7 @@ import time
 import uuid
 from datetime import UTC, datetime
 
+from django.core.signals import request_finished
 from django.db import connection
 from django.utils.functional import SimpleLazyObject, empty
 
@@ -124,7 +125,10 @@ class RequestLogMiddleware:
 
     def __call__(self, request):
         context = RequestContext(request_id=_request_id(request))
-        token = _current.set(context)
+        # Not reset on the way out: Django logs 4xx and 5xx responses ("django.request")
+        # after the middleware returns, and that line belongs to this request too.
+        # request_finished ends it.
+        _current.set(context)
         started = time.perf_counter()
         status = 500
         try:
@@ -158,13 +162,19 @@ class RequestLogMiddleware:
                     "sql_queries": context.sql_queries,
                 },
             )
-            _current.reset(token)
 
     def _count_sql(self, execute, sql, params, many, context):
         request_context = _current.get()
         if request_context is not None:
             request_context.sql_queries += 1
         return execute(sql, params, many, context)
+
+
+def _end_request(**_) -> None:
+    _current.set(None)
+
+
+request_finished.connect(_end_request, dispatch_uid="cruddur.logs.end_request")
 
 
 # --- filter and formatters ------------------------------------------------------------------
