@@ -120,7 +120,10 @@ def test_log_format_is_json_when_debug_is_off_unless_set(debug, override, expect
     env.pop("DJANGO_LOG_FORMAT", None)
     if override:
         env["DJANGO_LOG_FORMAT"] = override
-    code = "from django.conf import settings; print(settings.LOGGING['handlers']['console']['formatter'])"
+    code = (
+        "from django.conf import settings;"
+        " print(settings.LOGGING['handlers']['console']['formatter'])"
+    )
     completed = subprocess.run(
         [sys.executable, "-c", code], env=env, cwd=ROOT, capture_output=True, text=True
     )
