@@ -207,6 +207,11 @@ if not DEBUG:
 
 # --- Production: health probes, request logs, error reporting, the server (issue 15) ---
 
+# The ECS task gets the Postgres password from Secrets Manager as its own variable, so
+# DATABASE_URL (a stack output, visible in the console) names no password.
+if os.environ.get("DATABASE_PASSWORD"):
+    DATABASES["default"]["PASSWORD"] = os.environ["DATABASE_PASSWORD"]
+
 INSTALLED_APPS = [*INSTALLED_APPS, "health"]
 # The probes answer before host validation and the HTTPS redirect (health/middleware.py);
 # the request log wraps everything else, so its counts include every middleware.
