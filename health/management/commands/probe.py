@@ -10,6 +10,8 @@ from django.core.management.base import BaseCommand
 
 class Command(BaseCommand):
     help = "Ask the server on this host for /healthz or /readyz; exit 0 when it says ok."
+    # Runs every 30 s in each container: the server already passed the checks at start.
+    requires_system_checks = []
 
     def add_arguments(self, parser):
         parser.add_argument("probe", nargs="?", choices=["healthz", "readyz"], default="healthz")
