@@ -3,6 +3,7 @@ or loop on records, least-privilege IAM, cfn-lint clean, and a Lambda bundle tha
 without Django."""
 
 import ast
+import dataclasses
 import json
 import re
 import subprocess
@@ -172,17 +173,20 @@ def test_function_bundle_imports_and_runs_without_django_or_the_project(tmp_path
 # --- the web task role against the code -------------------------------------------------
 #
 # The DynamoDB operations a web request can issue are derived from the source with `ast`:
-# every `MessagingTable` method that request-path code names (on `messaging_table()` or
-# a variable called `...table`), then every method those call on `self`, then every
-# `self.client.<operation>(...)`, paginator and waiter inside them, and the parts
-# (Put, Update, Delete, ConditionCheck) of the transactions they build.
+# every gateway method that request-path code names on a table-like receiver
+# (`messaging_table()`, `table_admin()`, a variable or attribute called `...table`), then
+# every method those call on `self`, then every `self.client.<operation>(...)`, paginator
+# and waiter inside them, and the parts (Put, Update, Delete, ConditionCheck) of the
+# transactions they build.
 #
 # Request-path code is every module of the web app that is not operator or stream code.
-# After the lead's split of table.py, point GATEWAY_MODULES at the request-path gateway
-# files and add messaging/dynamo/admin.py to OPERATOR_MODULES: nothing else changes.
+# After the lead's split of table.py, list each gateway class in GATEWAY_CLASSES (for
+# example "messaging/dynamo/admin.py": "TableAdmin": its `describe` is then reached from
+# messaging/health.py and nothing else of it is) and put operator-only modules into
+# OPERATOR_MODULES: nothing else changes.
 
-GATEWAY_CLASS = "MessagingTable"
-GATEWAY_MODULES = ["messaging/dynamo/table.py"]
+GATEWAY_PACKAGE = "messaging/dynamo"
+GATEWAY_CLASSES = {"messaging/dynamo/table.py": "MessagingTable"}
 WEB_APPS = ["accounts", "cruddur", "health", "messaging"]
 # Run by an operator (manage.py commands, seeding) or by the stream consumers (the
 # Lambda, `ddb_stream`), never by a web request.
@@ -197,6 +201,7 @@ STREAM_MODULES = [
     "messaging/dynamo/fanout.py",
     "messaging/dynamo/streams.py",
 ]
+STREAM_READERS = {"streams.py", "stream_reader.py", "poller.py"}
 # TransactWriteItems has no IAM action of its own: each part needs its item action.
 TRANSACTION_PARTS = {
     "Put": "PutItem",
@@ -222,22 +227,49 @@ def _modules(prefixes: list[str]) -> list[Path]:
     ]
 
 
-def _gateway_methods() -> dict[str, ast.FunctionDef]:
-    methods = {}
-    for module in GATEWAY_MODULES:
-        tree = ast.parse((ROOT / module).read_text())
-        for node in ast.walk(tree):
-            if isinstance(node, ast.ClassDef) and node.name == GATEWAY_CLASS:
-                for item in node.body:
-                    if isinstance(item, ast.FunctionDef):
-                        methods[item.name] = item
-    assert methods, f"no {GATEWAY_CLASS} methods found in {GATEWAY_MODULES}"
+@dataclasses.dataclass
+class Gateway:
+    """The gateway's classes, parsed: the request classes' methods by name, and the
+    helper classes beside them (a transaction builder, a bulk loader, ...)."""
+
+    methods: dict[str, list[ast.FunctionDef]]
+    helpers: dict[str, dict[str, list[ast.FunctionDef]]]
+
+    def everything(self) -> list[ast.FunctionDef]:
+        groups = [self.methods, *self.helpers.values()]
+        return [
+            function for group in groups for functions in group.values() for function in functions
+        ]
+
+
+def _class_methods(node: ast.ClassDef) -> dict[str, list[ast.FunctionDef]]:
+    methods: dict[str, list[ast.FunctionDef]] = {}
+    for item in node.body:
+        if isinstance(item, ast.FunctionDef):
+            methods.setdefault(item.name, []).append(item)
     return methods
+
+
+def _gateway() -> Gateway:
+    methods: dict[str, list[ast.FunctionDef]] = {}
+    helpers: dict[str, dict[str, list[ast.FunctionDef]]] = {}
+    for module in sorted((ROOT / GATEWAY_PACKAGE).glob("*.py")):
+        relative = module.relative_to(ROOT).as_posix()
+        for node in ast.walk(ast.parse(module.read_text())):
+            if not isinstance(node, ast.ClassDef):
+                continue
+            if GATEWAY_CLASSES.get(relative) == node.name:
+                for name, functions in _class_methods(node).items():
+                    methods.setdefault(name, []).extend(functions)
+            else:
+                helpers[node.name] = _class_methods(node)
+    assert methods, f"none of {GATEWAY_CLASSES} found"
+    return Gateway(methods, helpers)
 
 
 def _names_a_table(node: ast.expr) -> bool:
     if isinstance(node, ast.Call) and isinstance(node.func, ast.Name):
-        return node.func.id == "messaging_table"
+        return "table" in node.func.id
     if isinstance(node, ast.Name):
         return node.id.endswith("table")
     if isinstance(node, ast.Attribute):
@@ -245,35 +277,54 @@ def _names_a_table(node: ast.expr) -> bool:
     return False
 
 
-def _entry_methods(modules: list[Path], methods: dict) -> set[str]:
+def _entry_methods(modules: list[Path], gateway: Gateway) -> set[str]:
     entries = set()
     for module in modules:
         for node in ast.walk(ast.parse(module.read_text())):
             if (
                 isinstance(node, ast.Attribute)
-                and node.attr in methods
+                and node.attr in gateway.methods
                 and _names_a_table(node.value)
             ):
                 entries.add(node.attr)
     return entries
 
 
-def _reachable(entries: set[str], methods: dict) -> set[str]:
-    seen, pending = set(), list(entries)
+def _reachable(entries: set[str], gateway: Gateway) -> list[ast.FunctionDef]:
+    """The entry methods and everything they call: methods on `self`, and methods of
+    helper classes they construct."""
+    pending = [("", name) for name in entries]
+    seen: set[tuple[str, str]] = set()
+    reached = []
     while pending:
-        name = pending.pop()
-        if name in seen:
+        owner, name = pending.pop()
+        if (owner, name) in seen:
             continue
-        seen.add(name)
-        for node in ast.walk(methods[name]):
-            if (
-                isinstance(node, ast.Attribute)
-                and isinstance(node.value, ast.Name)
-                and node.value.id == "self"
-                and node.attr in methods
-            ):
-                pending.append(node.attr)
-    return seen
+        seen.add((owner, name))
+        own = gateway.helpers[owner] if owner else gateway.methods
+        for function in own.get(name, []):
+            reached.append(function)
+            nodes = list(ast.walk(function))
+            built = {
+                node.func.id
+                for node in nodes
+                if isinstance(node, ast.Call)
+                and isinstance(node.func, ast.Name)
+                and node.func.id in gateway.helpers
+            }
+            for node in nodes:
+                if not isinstance(node, ast.Attribute):
+                    continue
+                if (
+                    isinstance(node.value, ast.Name)
+                    and node.value.id == "self"
+                    and node.attr in own
+                ):
+                    pending.append((owner, node.attr))
+                pending.extend(
+                    (helper, node.attr) for helper in built if node.attr in gateway.helpers[helper]
+                )
+    return reached
 
 
 @pytest.fixture(scope="module")
@@ -288,29 +339,36 @@ def dynamodb_model():
     )
 
 
-def _operations(method_names: set[str], methods: dict, client) -> set[str]:
-    """IAM actions for the DynamoDB calls inside these methods."""
+def _is_client(node: ast.expr) -> bool:
+    return (isinstance(node, ast.Attribute) and node.attr == "client") or (
+        isinstance(node, ast.Name) and node.id == "client"
+    )
+
+
+def _operations(functions: list[ast.FunctionDef], client) -> set[str]:
+    """IAM actions for the DynamoDB calls inside these functions."""
     api_names = client.meta.method_to_api_mapping
     operations, parts = set(), set()
-    for name in method_names:
-        for node in ast.walk(methods[name]):
-            if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
-                receiver = node.func.value
-                is_client = isinstance(receiver, ast.Attribute) and receiver.attr == "client"
-                if is_client and node.func.attr in api_names:
-                    operations.add(api_names[node.func.attr])
-                elif is_client and node.func.attr in {"get_paginator", "get_waiter"}:
-                    (argument,) = node.args
-                    if node.func.attr == "get_paginator":
-                        operations.add(api_names[argument.value])
-                    else:
-                        operations.add(client.get_waiter(argument.value).config.operation)
-            if isinstance(node, ast.Dict):
-                parts.update(
-                    TRANSACTION_PARTS[key.value]
-                    for key in node.keys
-                    if isinstance(key, ast.Constant) and key.value in TRANSACTION_PARTS
-                )
+    for node in (node for function in functions for node in ast.walk(function)):
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
+            if _is_client(node.func.value) and node.func.attr in api_names:
+                operations.add(api_names[node.func.attr])
+            elif _is_client(node.func.value) and node.func.attr == "get_paginator":
+                operations.add(api_names[node.args[0].value])
+            elif _is_client(node.func.value) and node.func.attr == "get_waiter":
+                operations.add(client.get_waiter(node.args[0].value).config.operation)
+        # A transaction part is named as a dict key ({"Put": ...}) or handed to a
+        # builder as a string (_add(name, "Put", ...)).
+        constants = []
+        if isinstance(node, ast.Dict):
+            constants = node.keys
+        elif isinstance(node, ast.Call):
+            constants = node.args
+        parts.update(
+            TRANSACTION_PARTS[constant.value]
+            for constant in constants
+            if isinstance(constant, ast.Constant) and constant.value in TRANSACTION_PARTS
+        )
     if operations & TRANSACTION_OPERATIONS:
         operations |= parts
     return {f"dynamodb:{operation}" for operation in operations - TRANSACTION_OPERATIONS}
@@ -320,8 +378,7 @@ def _web_modules() -> list[Path]:
     return [
         path
         for path in _modules(WEB_APPS)
-        if not _is_under(path, OPERATOR_MODULES + STREAM_MODULES)
-        and path.relative_to(ROOT).as_posix() not in GATEWAY_MODULES
+        if not _is_under(path, [GATEWAY_PACKAGE, *OPERATOR_MODULES, *STREAM_MODULES])
     ]
 
 
@@ -331,9 +388,9 @@ def _web_role_statements(template) -> list[dict]:
 
 
 def test_web_role_names_exactly_the_dynamodb_actions_request_code_issues(template, dynamodb_model):
-    methods = _gateway_methods()
-    entries = _entry_methods(_web_modules(), methods)
-    issued = _operations(_reachable(entries, methods), methods, dynamodb_model)
+    gateway = _gateway()
+    entries = _entry_methods(_web_modules(), gateway)
+    issued = _operations(_reachable(entries, gateway), dynamodb_model)
 
     granted = {
         action
@@ -347,10 +404,10 @@ def test_web_role_names_exactly_the_dynamodb_actions_request_code_issues(templat
 
 
 def test_operator_only_operations_stay_out_of_the_web_role(template, dynamodb_model):
-    methods = _gateway_methods()
-    web = _reachable(_entry_methods(_web_modules(), methods), methods)
-    everything = _operations(set(methods), methods, dynamodb_model)
-    operator_only = everything - _operations(web, methods, dynamodb_model)
+    gateway = _gateway()
+    web = _reachable(_entry_methods(_web_modules(), gateway), gateway)
+    everything = _operations(gateway.everything(), dynamodb_model)
+    operator_only = everything - _operations(web, dynamodb_model)
     granted = {a for s in _web_role_statements(template) for a in s["Action"]}
 
     # The derivation must see the operator calls, or this test proves nothing.
@@ -368,9 +425,7 @@ def test_derived_actions_are_real_iam_actions(dynamodb_model):
         f"dynamodb:{name}".lower()
         for name in load_resource(AdditionalSpecs, "Policies.json")["dynamodb"]["Actions"]
     }
-    methods = _gateway_methods()
-
-    derived = _operations(set(methods), methods, dynamodb_model)
+    derived = _operations(_gateway().everything(), dynamodb_model)
 
     assert {action.lower() for action in derived} <= known
 
@@ -396,12 +451,14 @@ def test_web_role_queries_the_inbox_index_by_its_arn(template):
 
 
 def test_function_role_names_exactly_what_the_stream_consumer_issues(template, dynamodb_model):
-    methods = _gateway_methods()
+    gateway = _gateway()
     stream_modules = [path for path in _modules(WEB_APPS) if _is_under(path, STREAM_MODULES)]
+    # The local worker's stream reading (`ddb_stream`) is not the Lambda's: the event
+    # source mapping reads the stream for it.
     table_calls = _entry_methods(
-        [path for path in stream_modules if path.name != "streams.py"], methods
+        [path for path in stream_modules if path.name not in STREAM_READERS], gateway
     )
-    issued = _operations(_reachable(table_calls, methods), methods, dynamodb_model)
+    issued = _operations(_reachable(table_calls, gateway), dynamodb_model)
     policies = template["Resources"]["StreamFanoutFunction"]["Properties"]["Policies"]
     granted = {
         action
