@@ -32,10 +32,10 @@ def container_command() -> list[str]:
     return [str(Path(sys.executable).with_name("gunicorn")), *command[1:]]
 
 
-def production_env(*, port: int, table: str, tmp_path: Path) -> dict:
+def production_env(*, port: int, table: str, tmp_path: Path, settings_module: str) -> dict:
     env = {
         **os.environ,
-        "DJANGO_SETTINGS_MODULE": "cruddur.tests.server_settings",
+        "DJANGO_SETTINGS_MODULE": settings_module,
         "DJANGO_DEBUG": "0",
         "DJANGO_SECRET_KEY": secrets.token_urlsafe(50),
         "DJANGO_ALLOWED_HOSTS": "127.0.0.1",
@@ -84,10 +84,11 @@ class Server:
         return (self.tmp_path / "server.log").read_text()
 
 
-@pytest.fixture
-def server(messaging_table, tmp_path):
+def _serve(settings_module: str, table: str, tmp_path: Path):
     port = dynamodb_local.free_port()
-    env = production_env(port=port, table=messaging_table.name, tmp_path=tmp_path)
+    env = production_env(
+        port=port, table=table, tmp_path=tmp_path, settings_module=settings_module
+    )
     with (tmp_path / "server.log").open("w") as log:
         process = subprocess.Popen(
             container_command(), cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT
@@ -100,6 +101,18 @@ def server(messaging_table, tmp_path):
         if process.poll() is None:
             process.kill()
             process.wait()
+
+
+@pytest.fixture
+def server(messaging_table, tmp_path):
+    """The command with the production settings module itself."""
+    yield from _serve("cruddur.settings", messaging_table.name, tmp_path)
+
+
+@pytest.fixture
+def server_with_test_views(messaging_table, tmp_path):
+    """The same, plus a slow view and an endless event stream (server_urls.py)."""
+    yield from _serve("cruddur.tests.server_settings", messaging_table.name, tmp_path)
 
 
 def test_container_command_is_ready_with_production_settings(server):
@@ -128,7 +141,8 @@ def test_probe_command_exits_0_when_ready_and_1_when_nothing_answers(server):
     assert down.returncode == 1
 
 
-def test_sigterm_finishes_the_request_in_flight_and_exits_0(server):
+def test_sigterm_finishes_the_request_in_flight_and_exits_0(server_with_test_views):
+    server = server_with_test_views
     result = {}
 
     def slow_request():
@@ -150,7 +164,8 @@ def test_sigterm_finishes_the_request_in_flight_and_exits_0(server):
     assert server.process.wait(timeout=GRACEFUL_TIMEOUT + EXIT_SLACK) == 0, server.output()
 
 
-def test_sigterm_ends_an_open_event_stream_and_exits_0(server):
+def test_sigterm_ends_an_open_event_stream_and_exits_0(server_with_test_views):
+    server = server_with_test_views
     connection = http.client.HTTPConnection(dynamodb_local.HOST, server.port, timeout=30)
     connection.request("GET", "/test/stream")
     response = connection.getresponse()
