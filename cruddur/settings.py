@@ -198,31 +198,6 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
 }
 
-DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
-
-if not DEBUG:
-    SESSION_COOKIE_SECURE = env_bool("DJANGO_SECURE_COOKIES", True)
-    CSRF_COOKIE_SECURE = env_bool("DJANGO_SECURE_COOKIES", True)
-
-
-# --- Production: health probes, request logs, error reporting, the server (issue 15) ---
-
-# The ECS task gets the Postgres password from Secrets Manager as its own variable, so
-# DATABASE_URL (a stack output, visible in the console) names no password.
-if os.environ.get("DATABASE_PASSWORD"):
-    DATABASES["default"]["PASSWORD"] = os.environ["DATABASE_PASSWORD"]
-
-INSTALLED_APPS = [*INSTALLED_APPS, "health"]
-# The probes answer before host validation and the HTTPS redirect (health/middleware.py);
-# the request log wraps everything else, so its counts include every middleware.
-MIDDLEWARE = [
-    "health.middleware.HealthProbeMiddleware",
-    "cruddur.logs.RequestLogMiddleware",
-    *MIDDLEWARE,
-]
-# Seconds each readiness check (Postgres, cache, DynamoDB) may take.
-HEALTH_CHECK_TIMEOUT = float(os.environ.get("HEALTH_CHECK_TIMEOUT", "2"))
-
 # json: one object a line, for CloudWatch Logs Insights; text: readable, for `make dev`.
 LOG_FORMAT = os.environ.get("DJANGO_LOG_FORMAT", "text" if DEBUG else "json")
 LOG_LEVEL = os.environ.get("DJANGO_LOG_LEVEL", "INFO")
@@ -256,6 +231,30 @@ LOGGING = {
         "urllib3": {"level": "WARNING"},
     },
 }
+
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+if not DEBUG:
+    SESSION_COOKIE_SECURE = env_bool("DJANGO_SECURE_COOKIES", True)
+    CSRF_COOKIE_SECURE = env_bool("DJANGO_SECURE_COOKIES", True)
+
+# --- Production: health probes, request logs, error reporting, the server (issue 15) ---
+
+# The ECS task gets the Postgres password from Secrets Manager as its own variable, so
+# DATABASE_URL (a stack output, visible in the console) names no password.
+if os.environ.get("DATABASE_PASSWORD"):
+    DATABASES["default"]["PASSWORD"] = os.environ["DATABASE_PASSWORD"]
+
+INSTALLED_APPS = [*INSTALLED_APPS, "health"]
+# The probes answer before host validation and the HTTPS redirect (health/middleware.py);
+# the request log wraps everything else, so its counts include every middleware.
+MIDDLEWARE = [
+    "health.middleware.HealthProbeMiddleware",
+    "cruddur.logs.RequestLogMiddleware",
+    *MIDDLEWARE,
+]
+# Seconds each readiness check (Postgres, cache, DynamoDB) may take.
+HEALTH_CHECK_TIMEOUT = float(os.environ.get("HEALTH_CHECK_TIMEOUT", "2"))
 
 SENTRY_DSN = os.environ.get("SENTRY_DSN", "")
 if SENTRY_DSN:
