@@ -10,13 +10,23 @@ export AWS_SECRET_ACCESS_KEY ?= local
 export AWS_DEFAULT_REGION ?= us-east-1
 export DYNAMODB_PORT ?= 8001
 
-.PHONY: install dev test lint format bench clean
+.PHONY: install dev test lint format bench clean lock
 
-$(VENV)/.installed: requirements.txt
+# Versions are chosen in pyproject.toml; the locks pin everything they pull in, with
+# hashes. requirements-dev.lock (this venv) = requirements.lock (the image) + extra "dev".
+$(VENV)/.installed: requirements-dev.lock
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --disable-pip-version-check --upgrade pip
-	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements.txt
+	$(PY) -m pip install --quiet --disable-pip-version-check --require-hashes \
+	  -r requirements-dev.lock
 	touch $@
+
+# After changing a pin in pyproject.toml: `make lock`, then `make install`.
+UV_COMPILE := $(VENV)/bin/uv pip compile pyproject.toml --universal --python-version 3.11 \
+  --generate-hashes --no-header --quiet
+lock: $(VENV)/.installed
+	$(UV_COMPILE) -o requirements.lock
+	$(UV_COMPILE) --extra dev -o requirements-dev.lock
 
 node_modules/.installed: package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error

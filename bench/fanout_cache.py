@@ -96,8 +96,9 @@ class worker:
     """The stream worker in a thread, with a throwaway checkpoint."""
 
     def __init__(self, table_name: str, var_dir: Path):
-        from messaging import services
         from messaging.dynamo.streams import FileCheckpoints, StreamPoller, StreamReader
+
+        from messaging import services
 
         self._directory = tempfile.TemporaryDirectory(dir=var_dir if var_dir.exists() else None)
         checkpoint = Path(self._directory.name) / "checkpoint.json"

@@ -202,15 +202,34 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
 }
 
+# json: one object a line, for CloudWatch Logs Insights; text: readable, for `make dev`.
+LOG_FORMAT = os.environ.get("DJANGO_LOG_FORMAT", "text" if DEBUG else "json")
+LOG_LEVEL = os.environ.get("DJANGO_LOG_LEVEL", "INFO")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
-    "root": {"handlers": ["console"], "level": os.environ.get("DJANGO_LOG_LEVEL", "INFO")},
+    "filters": {"request_id": {"()": "cruddur.logs.RequestIdFilter"}},
+    "formatters": {
+        "json": {"()": "cruddur.logs.JsonFormatter"},
+        "text": {"()": "cruddur.logs.TextFormatter"},
+    },
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            # stdout: what the container's log driver (awslogs) and `make dev` read.
+            "stream": "ext://sys.stdout",
+            "formatter": LOG_FORMAT,
+            "filters": ["request_id"],
+        }
+    },
+    "root": {"handlers": ["console"], "level": LOG_LEVEL},
     "loggers": {
         # Django's own default config also gives "django" a console handler; one is enough.
         "django": {"handlers": ["console"], "level": "INFO", "propagate": False},
+        # cruddur.request logs every request; django.server and the access log would
+        # repeat it with the query string.
+        "django.server": {"level": "WARNING"},
+        # At DEBUG these log whole request and response bodies: message text, tokens.
         "botocore": {"level": "WARNING"},
         "boto3": {"level": "WARNING"},
         "urllib3": {"level": "WARNING"},
@@ -222,3 +241,32 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 if not DEBUG:
     SESSION_COOKIE_SECURE = env_bool("DJANGO_SECURE_COOKIES", True)
     CSRF_COOKIE_SECURE = env_bool("DJANGO_SECURE_COOKIES", True)
+
+# --- Production: health probes, request logs, error reporting, the server (issue 15) ---
+
+# The ECS task gets the Postgres password from Secrets Manager as its own variable, so
+# DATABASE_URL (a stack output, visible in the console) names no password.
+if os.environ.get("DATABASE_PASSWORD"):
+    DATABASES["default"]["PASSWORD"] = os.environ["DATABASE_PASSWORD"]
+
+INSTALLED_APPS = [*INSTALLED_APPS, "health"]
+# The probes answer before host validation and the HTTPS redirect (health/middleware.py);
+# the request log wraps everything else, so its counts include every middleware.
+MIDDLEWARE = [
+    "health.middleware.HealthProbeMiddleware",
+    "cruddur.logs.RequestLogMiddleware",
+    *MIDDLEWARE,
+]
+# Seconds each readiness check (Postgres, cache, DynamoDB) may take.
+HEALTH_CHECK_TIMEOUT = float(os.environ.get("HEALTH_CHECK_TIMEOUT", "2"))
+
+SENTRY_DSN = os.environ.get("SENTRY_DSN", "")
+if SENTRY_DSN:
+    from cruddur import sentry
+
+    sentry.init(
+        dsn=SENTRY_DSN,
+        environment=os.environ.get("SENTRY_ENVIRONMENT", "production"),
+        release=os.environ.get("SENTRY_RELEASE", ""),
+        traces_sample_rate=float(os.environ.get("SENTRY_TRACES_SAMPLE_RATE", "0")),
+    )

@@ -24,12 +24,12 @@ REQUIREMENTS = ["boto3", "redis"]
 
 
 def pinned(names: list[str]) -> list[str]:
-    text = (ROOT / "requirements.txt").read_text()
+    text = (ROOT / "requirements.lock").read_text()
     pins = []
     for name in names:
         match = re.search(rf"^{re.escape(name)}==\S+", text, re.MULTILINE)
         if not match:
-            raise SystemExit(f"{name} is not pinned in requirements.txt")
+            raise SystemExit(f"{name} is not pinned in requirements.lock")
         pins.append(match.group(0))
     return pins
 

@@ -1,15 +1,16 @@
 """Cognito JWT authentication: `Authorization: Bearer <access or ID token>`.
 
-The token is verified against the user pool's JWKS (fetched once, kept in Django's
-cache, fetched again when a token names a key it does not hold: Cognito rotates keys),
-then its `sub` is looked up as `User.cognito_user_id`. Failures are 401s that name the
+The token is verified against the user pool's JWKS through PyJWT's `PyJWKClient` (one per
+JWKS URL and process; it fetches the set, keeps it for a day, and picks the signing key
+by `kid`), then its `sub` is looked up as `User.cognito_user_id`. A `kid` the set lacks
+(Cognito rotated its keys) refetches the set, at most JWKS_REFETCHES_PER_MINUTE times a
+minute across all processes (counted in Django's cache). Failures are 401s that name the
 reason in terms a client can act on, never the library's own message.
 """
 
 import hashlib
-import json
 import logging
-import urllib.request
+import threading
 
 import jwt
 from django.conf import settings
@@ -18,8 +19,6 @@ from django.core.cache import cache
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework import exceptions, status
 from rest_framework.authentication import BaseAuthentication, get_authorization_header
-
-from messaging.cache import outage_report
 
 logger = logging.getLogger(__name__)
 
@@ -49,63 +48,67 @@ def cognito_jwks_url() -> str:
     return settings.COGNITO_JWKS_URL or f"{cognito_issuer()}/.well-known/jwks.json"
 
 
-def _jwks_fetch(url: str) -> dict[str, dict]:
-    try:
-        # The URL is the operator's setting (https in AWS, http to moto_server locally).
-        with urllib.request.urlopen(url, timeout=JWKS_TIMEOUT_SECONDS) as response:  # noqa: S310
-            document = json.load(response)
-    except (OSError, ValueError) as exc:
-        logger.warning("cannot fetch the Cognito JWKS from %s: %s", url, exc)
-        raise CognitoUnavailable() from exc
-    keys = document.get("keys") if isinstance(document, dict) else None
-    return {
-        key["kid"]: key
-        for key in keys or []
-        if isinstance(key, dict) and isinstance(key.get("kid"), str)
-    }
-
-
-def _refetch_allowed(cache_key: str) -> bool:
-    window = f"{cache_key}:refetches"
+def _refetch_allowed(url: str) -> bool:
+    window = f"cognito-jwks:{hashlib.sha256(url.encode()).hexdigest()}:refetches"
     try:
         cache.add(window, 0, 60)
         return cache.incr(window) <= JWKS_REFETCHES_PER_MINUTE
-    # A cache outage means no shared count (and no cached JWKS): fetch.
+    # A cache outage means no shared count: fetch.
     except Exception:
         return True
 
 
-def _cached_jwks(cache_key: str) -> dict | None:
-    try:
-        return cache.get(cache_key)
-    # A cache outage costs a JWKS fetch, never a failed request.
-    except Exception as exc:
-        outage_report(exc, "JWKS read (fetching it directly)")
-        return None
+class CognitoJWKClient(jwt.PyJWKClient):
+    """PyJWKClient whose refetch on an unknown `kid` is rationed across processes
+    (`_refetch_allowed`) instead of by its per-process cooldown."""
+
+    def __init__(self, url: str):
+        super().__init__(
+            url,
+            lifespan=JWKS_CACHE_SECONDS,
+            timeout=JWKS_TIMEOUT_SECONDS,
+            cooldown_duration=0,
+        )
+
+    def get_signing_key(self, kid: str) -> jwt.PyJWK:
+        key = self.match_kid(self.get_signing_keys(), kid)
+        if key is None and _refetch_allowed(self.uri):
+            key = self.match_kid(self.get_signing_keys(refresh=True), kid)
+        if key is None:
+            raise jwt.PyJWKClientError(f"no signing key {kid}")
+        return key
 
 
-def _cache_jwks(cache_key: str, jwks: dict) -> None:
-    try:
-        cache.set(cache_key, jwks, JWKS_CACHE_SECONDS)
-    except Exception as exc:
-        outage_report(exc, "JWKS store")
+_clients: dict[str, CognitoJWKClient] = {}
+_clients_lock = threading.Lock()
+
+
+def jwks_client(url: str) -> CognitoJWKClient:
+    with _clients_lock:
+        if url not in _clients:
+            _clients[url] = CognitoJWKClient(url)
+        return _clients[url]
+
+
+def jwks_clients_reset() -> None:
+    """Forget every fetched JWKS (tests; a process would otherwise keep it a day)."""
+    with _clients_lock:
+        _clients.clear()
 
 
 def jwks_signing_key(kid: str):
     """The public key the pool signs with under `kid`."""
     url = cognito_jwks_url()
-    cache_key = f"cognito-jwks:{hashlib.sha256(url.encode()).hexdigest()}"
-    jwks = _cached_jwks(cache_key)
-    if jwks is None or (kid not in jwks and _refetch_allowed(cache_key)):
-        jwks = _jwks_fetch(url)
-        _cache_jwks(cache_key, jwks)
-    jwk = jwks.get(kid)
-    if jwk is None:
-        raise exceptions.AuthenticationFailed("Token is signed with an unknown key.")
     try:
-        return jwt.PyJWK(jwk).key
-    except jwt.PyJWKError as exc:
-        logger.warning("unusable key %s in the Cognito JWKS", kid)
+        return jwks_client(url).get_signing_key(kid).key
+    except jwt.PyJWKClientConnectionError as exc:
+        logger.warning("cannot fetch the Cognito JWKS from %s: %s", url, exc.__cause__ or exc)
+        raise CognitoUnavailable() from exc
+    except ValueError as exc:
+        # Not JSON: an error page from a proxy, a misconfigured URL.
+        logger.warning("the Cognito JWKS at %s is not JSON", url)
+        raise CognitoUnavailable() from exc
+    except (jwt.PyJWKClientError, jwt.PyJWKSetError, jwt.PyJWKError) as exc:
         raise exceptions.AuthenticationFailed("Token is signed with an unknown key.") from exc
 
 

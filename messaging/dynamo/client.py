@@ -30,8 +30,9 @@ USER_AGENT = f"Boto3/{boto3.__version__} Botocore/{botocore.__version__} cruddur
 
 _lock = threading.Lock()
 _clients: dict[str, Any] = {}
-# Called with each new client (the request log counts DynamoDB calls through them).
-_on_build: list[Callable[[Any], None]] = []
+# Called as hook(service, client) on every client, built or to be built: how the request
+# log (cruddur/logs.py) counts DynamoDB calls without this module importing Django.
+_client_hooks: list[Callable[[str, Any], None]] = []
 
 
 class _Deadline:
@@ -106,8 +107,8 @@ def _build(service: str) -> Any:
                 endpoint_url=_endpoint_url(service),
             )
             client.meta.events.register("before-send", _refuse_late_attempt)
-            for hook in _on_build:
-                hook(client)
+            for hook in _client_hooks:
+                hook(service, client)
             _clients[service] = client
         return _clients[service]
 
@@ -128,12 +129,13 @@ def reset_clients() -> None:
         _clients.clear()
 
 
-def on_client_built(hook: Callable[[Any], None]) -> None:
-    """Run `hook(client)` on every client built from now on (and on those already built)."""
+def add_client_hook(hook: Callable[[str, Any], None]) -> None:
+    """Run `hook(service, client)` on each client now and on each one built later."""
     with _lock:
-        _on_build.append(hook)
-        for client in _clients.values():
-            hook(client)
+        if hook not in _client_hooks:
+            _client_hooks.append(hook)
+        for service, client in _clients.items():
+            hook(service, client)
 
 
 @contextmanager

@@ -89,6 +89,12 @@ class MessagingTable:
     # --- reads -------------------------------------------------------------------
 
     @gateway_errors
+    def status(self) -> str:
+        """Access pattern: readiness. DescribeTable: proves the endpoint, the credentials
+        and the table at once, and costs no capacity."""
+        return str(self.client.describe_table(TableName=self.name)["Table"]["TableStatus"])
+
+    @gateway_errors
     def inbox_page(
         self, *, user_uuid: uuid.UUID, position: dict[str, Any] | None, limit: int
     ) -> Page[InboxRow]:

@@ -20,6 +20,7 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 from devtools import dynamodb_local
+from messaging.api.authentication import jwks_clients_reset
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -234,6 +235,8 @@ def local_pool(settings, jwks_server, signing_keys, api_client, user_factory):
     settings.COGNITO_JWKS_URL = jwks_server.url
     jwks_server.publish(signing_keys[0])
     jwks_server.fetches = 0
+    # The JWKS server lives for the session; each test starts with nothing fetched.
+    jwks_clients_reset()
     user_factory("carol", cognito_user_id=LOCAL_SUB)
     return api_client()
 

@@ -345,7 +345,8 @@ def test_worker_killed_mid_stream_resumes_without_losing_or_repeating_updates(
     # It resumed after the killed worker's checkpoint rather than starting over.
     resumed = int(re.search(r"(\d+) records", stdout).group(1))
     assert resumed <= len(every_record(messaging_table)) - 3
-    batch_lines = [line for line in stderr.splitlines() if "stream batch records=" in line]
+    # Log lines go to stdout (settings.LOGGING), beside the command's own output.
+    batch_lines = [line for line in stdout.splitlines() if "stream batch records=" in line]
     assert batch_lines
     assert not any("after" in line or "before" in line for line in batch_lines)
     (conversation,) = selectors.inbox_list(user=bob).items
