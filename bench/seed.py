@@ -99,3 +99,27 @@ def inbox_seed(*, owner: Person, peers: list, workers: int = 4) -> int:
 
 def _member(user) -> Member:
     return Member(uuid=user.uuid, handle=user.handle, display_name=user.display_name)
+
+
+def backlog_seed(*, sender: Person, recipient: Person, unread: int) -> uuid.UUID:
+    """A conversation in which `recipient` has `unread` unread messages from `sender`
+    (after one message of their own), loaded with the bulk loader. Raises what the
+    gateway raises when the recipient's row cannot hold that backlog."""
+    group_uuid = group_uuid_for_pair(sender.user.uuid, recipient.user.uuid)
+    newest = datetime.now(UTC) - timedelta(minutes=1)
+    authors = [recipient.user] + [sender.user] * unread
+    messages = [
+        Message(
+            uuid=uuid.uuid5(group_uuid, str(index)),
+            group_uuid=group_uuid,
+            sender_uuid=author.uuid,
+            recipient_uuid=(sender if author == recipient.user else recipient).user.uuid,
+            body=f"backlog {index}",
+            created_at=newest - timedelta(milliseconds=len(authors) - index),
+        )
+        for index, author in enumerate(authors)
+    ]
+    messaging_table().conversation_load(
+        first=_member(sender.user), second=_member(recipient.user), messages=messages
+    )
+    return group_uuid
