@@ -43,6 +43,7 @@ def everything(*, stack: Stack, sizes: dict, out: Path, step) -> dict:
         "gunicorn-uncached", BENCH_FLOOR_FILE=str(floor_file), MESSAGING_CACHE_TTL="0"
     )
     stack.start_stream_worker()
+    stack.wait_ready()
     meter = Meter()
     results.update(_requests(meter, people, endpoints, cached.url, uncached.url, sizes, step))
     results.update(_scale(meter, people, peer, uncached.url, sizes, step))
@@ -102,7 +103,11 @@ def _backlog(unread: int) -> dict:
     try:
         group = seed.backlog_seed(sender=sender, recipient=recipient, unread=unread)
     except Exception as exc:  # the v1 row passes 400 KB: report it, do not crash
-        return {"error": f"seeding failed: {type(exc).__name__}: {str(exc)[:300]}"}
+        error = getattr(exc, "response", {}).get("Error", {})
+        reason = (
+            f"{error['Code']}: {error['Message']}" if error else f"{type(exc).__name__}: {exc}"
+        )
+        return {"error": f"seeding failed: {reason[:200]}"}
     return {"sender": sender, "recipient": recipient, "group": group}
 
 

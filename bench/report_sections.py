@@ -104,7 +104,8 @@ def throughput(results: dict) -> list[str]:
     return [
         "## 2. Throughput and floors",
         "",
-        f"wrk, 8 connections, {sizes['http_seconds']} s a run, a full 20-row page each;"
+        f"wrk, 8 connections, {sizes['http_seconds']} s a run, pages of"
+        f" {_rows(results)} rows;"
         " the app's gunicorn with the cache on (every request a hit after the first)"
         " against a second one with `MESSAGING_CACHE_TTL=0`. Median (min-max) over the"
         " rounds.",
@@ -157,8 +158,14 @@ def floors(results: dict) -> list[str]:
     return out
 
 
-def _ops_list(operations: list[str]) -> str:
-    return " + ".join(operations)
+def _ops_list(floor: dict) -> str:
+    return " + ".join(floor["operations"])
+
+
+def _rows(results: dict) -> str:
+    return " and ".join(
+        f"{floor['rows']} ({name})" for name, floor in results["floor_requests"].items()
+    )
 
 
 def _load(value) -> str:
@@ -217,6 +224,7 @@ def pages(results: dict) -> list[str]:
                 [
                     kind,
                     f"{side['size']:,}",
+                    f"{side['rows']} / {peer['rows']}" if peer else side["rows"],
                     _med(case["samples"][f"ours_{label}"], "p50_ms"),
                     *_cost_cells(side),
                     _med(case["samples"][f"peer_{label}"], "p50_ms") if peer else "-",
@@ -224,7 +232,7 @@ def pages(results: dict) -> list[str]:
                     stats.describe(case["versus_peer"][label]) if peer else "-",
                 ]
             )
-        rows.append([kind, "large / small", stats.describe(case["latency_ratio"]), *[""] * 10])
+        rows.append([kind, "large / small", "", stats.describe(case["latency_ratio"]), *[""] * 10])
     return [
         "### Pages (HTML, signed-in session)",
         "",
@@ -251,13 +259,14 @@ def pages(results: dict) -> list[str]:
     ]
 
 
-def backlog(results: dict) -> list[str]:
-    case, rows = results["backlog"], []
+def _backlog_rows(case: dict) -> list[list]:
+    rows = []
     for mode, data in case["modes"].items():
         for unread, row in data["rows"].items():
             if "error" in row:
                 rows.append([mode, f"{int(unread):,}", "fails", "", "", "", row["error"]])
                 continue
+            stream = "applied_ms" in row
             rows.append(
                 [
                     mode,
@@ -265,24 +274,31 @@ def backlog(results: dict) -> list[str]:
                     _spread_cell(row["write_capacity"]),
                     f"{row['table_capacity']['median']} + {row['index_capacity']['median']}",
                     _spread_cell(row["ms"]),
-                    _spread_cell(row["applied_ms"]) if "applied_ms" in row else "-",
-                    f"worker writes {row['worker_writes']['median']}"
-                    if "worker_writes" in row
-                    else "",
+                    _spread_cell(row["applied_ms"]) if stream else "-",
+                    f"worker writes {row['worker_writes']['median']}" if stream else "",
                 ]
             )
-        for key, stat in data["large_vs_small"].items():
+        for unread, ratios in data["versus_small"].items():
+            ratio = f"{int(unread):,} / {case['small']:,}"
             rows.append(
                 [
                     mode,
-                    f"{case['large']:,} / {case['small']:,}",
-                    key,
+                    ratio,
+                    stats.describe(ratios["write_capacity"]),
                     "",
-                    stats.describe(stat),
+                    stats.describe(ratios["ms"]),
                     "",
                     "",
                 ]
             )
+    return rows
+
+
+def backlog(results: dict) -> list[str]:
+    group = (
+        "Group of 8 vs pair (capacity of one send): not measured; the data model has pairs"
+        " only until issue 12 adds groups."
+    )
     return [
         "## 4. One send against the recipient's unread backlog",
         "",
@@ -302,13 +318,10 @@ def backlog(results: dict) -> list[str]:
                 "applied ms",
                 "notes",
             ],
-            rows,
+            _backlog_rows(results["backlog"]),
         ),
         "",
-        "Group of 8 vs pair (capacity of one send): not measured; the data model has"
-        " pairs only until issue 12 adds groups."
-        if results["group_of_8"] is None
-        else "",
+        group if results["group_of_8"] is None else "",
         "",
     ]
 

@@ -37,7 +37,7 @@ FULL = {
     "http_seconds": 5,
     "latency_seconds": 3,
     "rounds": 3,
-    "profile_requests": 300,
+    "profile_requests": 200,
 }
 QUICK = {
     "conversation_small": 30,

@@ -104,7 +104,8 @@ class Stack:
         self, name: str, *, app: str = "bench.wsgi:application", workers: int = 2, **env: str
     ) -> Server:
         """gunicorn on a free loopback port: by default the app with the bench's floor
-        endpoints beside it (bench/wsgi.py), sync workers as gunicorn ships them."""
+        endpoints beside it (bench/wsgi.py), sync workers as gunicorn ships them. Returns
+        at once; `wait_ready` waits for the servers started."""
         port = dynamodb_local.free_port()
         env.setdefault("DJANGO_SETTINGS_MODULE", "bench.settings")
         process = subprocess.Popen(
@@ -126,8 +127,12 @@ class Stack:
         )
         server = Server(name=name, process=process, url=f"http://{HOST}:{port}")
         self.servers.append(server)
-        _wait_http(server)
         return server
+
+    def wait_ready(self) -> None:
+        for server in self.servers:
+            if server.url is not None:
+                _wait_http(server)
 
     def start_stream_worker(self) -> Server:
         # Started after seeding, at the stream's tip: the bench measures new messages,

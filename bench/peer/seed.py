@@ -99,6 +99,9 @@ def reader(owner, path: str) -> dict:
         "session": client.cookies["sessionid"].value,
         "sql_queries": len(queries.captured_queries),
         "bytes": len(response.content),
+        # One checkbox per inbox row, one block per message of a conversation.
+        "rows": response.content.count(b'type="checkbox"')
+        + response.content.count(b'<div class="pm_message'),
     }
 
 

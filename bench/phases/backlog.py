@@ -28,20 +28,27 @@ def backlog(*, meter: Meter, stack, cases: dict, rounds: int) -> dict:
             sides[f"{mode}_{unread}"] = _sender(client, meter, stack, case, mode)
     samples = stats.alternate(sides, rounds=rounds) if sides else {}
     results = {"modes": {}}
-    small, large = min(cases), max(cases)
+    small = min(cases)
     for mode in MODES:
         rows = {}
         for unread, case in cases.items():
             runs = samples.get(f"{mode}_{unread}")
             rows[str(unread)] = {"error": case["error"]} if runs is None else _row(runs)
-        ratios = {}
-        if "error" not in rows[str(small)] and "error" not in rows[str(large)]:
-            ratios = {
-                key: stats.ratio(samples[f"{mode}_{large}"], samples[f"{mode}_{small}"], key=key)
-                for key in ("write_capacity", "ms")
-            }
-        results["modes"][mode] = {"rows": rows, "large_vs_small": ratios}
-    results["small"], results["large"] = small, large
+        results["modes"][mode] = {
+            "rows": rows,
+            # Each larger backlog against the smallest, where both could be measured.
+            "versus_small": {
+                str(unread): {
+                    key: stats.ratio(
+                        samples[f"{mode}_{unread}"], samples[f"{mode}_{small}"], key=key
+                    )
+                    for key in ("write_capacity", "ms")
+                }
+                for unread in cases
+                if unread != small and "error" not in rows[str(unread)] | rows[str(small)]
+            },
+        }
+    results["small"], results["large"] = small, max(cases)
     return results
 
 

@@ -13,15 +13,26 @@ def auth(person: Person) -> dict:
     return {"HTTP_AUTHORIZATION": f"Token {person.token}"}
 
 
-def measured(client_call, *, meter: Meter, expect: int, label: str) -> dict:
+def api_rows(response) -> int:
+    return len(response.json()["results"])
+
+
+def page_rows(response) -> int:
+    """Rows an inbox or conversation page rendered (one list item each)."""
+    return response.content.count(b'<li class="inbox__item') + response.content.count(
+        b'<li class="message'
+    )
+
+
+def measured(client_call, *, meter: Meter, expect: int, label: str, rows=None) -> dict:
     """Run `client_call` once to warm (imports, connections, the cache entry for a hit),
-    then once measured."""
+    then once measured; `rows(response)` counts what the page showed."""
     client_call()
     with meter.measure() as cost:
         response = client_call()
     if response.status_code != expect:
         raise RuntimeError(f"{label} answered {response.status_code}")
-    return cost.as_dict()
+    return {**cost.as_dict(), **({"rows": rows(response)} if rows else {})}
 
 
 def request_cost(

@@ -62,7 +62,11 @@ def floor_record(*, endpoints: dict, out: Path) -> dict:
         floors[name] = {"requests": sent, "body": response.content.decode()}
     out.write_text(json.dumps(floors))
     return {
-        name: [operation for operation, _ in floor["requests"]] for name, floor in floors.items()
+        name: {
+            "operations": [operation for operation, _ in floor["requests"]],
+            "rows": len(json.loads(floor["body"])["results"]),
+        }
+        for name, floor in floors.items()
     }
 
 

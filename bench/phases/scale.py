@@ -9,7 +9,7 @@ from django.test.utils import override_settings
 
 from bench import load, stats
 from bench.instrument import Meter
-from bench.phases.cost import auth, measured
+from bench.phases.cost import api_rows, auth, measured, page_rows
 
 LABELS = ("small", "large")
 
@@ -28,7 +28,7 @@ def api_scale(
         for label, (size, person, _) in sides.items():
             with override_settings(MESSAGING_CACHE_TTL=0):
                 call = functools.partial(client.get, paths[label], **auth(person))
-                cost = measured(call, meter=meter, expect=200, label=paths[label])
+                cost = measured(call, meter=meter, expect=200, label=paths[label], rows=api_rows)
             case[label] = {"size": size, "path": paths[label], **cost}
         samples = stats.alternate(
             {
@@ -69,7 +69,7 @@ def page_scale(
             client.cookies["sessionid"] = sessions[label]
             with override_settings(MESSAGING_CACHE_TTL=0):
                 call = functools.partial(client.get, path)
-                cost = measured(call, meter=meter, expect=200, label=path)
+                cost = measured(call, meter=meter, expect=200, label=path, rows=page_rows)
             case[label] = {"size": size, "path": path, **cost}
         samplers = {
             f"ours_{label}": load.wrk_sampler(
