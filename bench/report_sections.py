@@ -425,12 +425,17 @@ def profiles(results: dict) -> list[str]:
 
 
 def _profile(profile: dict) -> list[str]:
+    layers, total = profile["by_layer"], profile["ms_per_request"]
+    shares = ", ".join(
+        f"{label.split(' (')[0]} {ms / total:.0%}" for label, ms in layers.items() if ms and total
+    )
     return [
         f"### GET `{profile['path']}`, cache {profile['cache']}",
         "",
         f"pyinstrument over {profile['requests']} requests in the bench process"
-        f" ({profile['ms_per_request']} ms a request under the profiler; the full tree is in"
-        f" bench/results/profile-{profile['name']}.txt).",
+        f" ({total} ms a request under the profiler; the full tree is in"
+        f" bench/results/profile-{profile['name']}.txt). Share of a request by layer"
+        f" (inclusive, so they overlap): {shares}.",
         "",
         md_table(
             ["layer (inclusive)", "ms / request"],
