@@ -30,11 +30,13 @@ def git(*args: str, root: Path = ROOT) -> str:
 
 def tree_state(root: Path = ROOT) -> dict:
     """The commit a run measures, and which runtime paths differed from it."""
-    dirty = git("status", "--porcelain", "--", *RUNTIME_PATHS, root=root).splitlines()
+    runtime = git("status", "--porcelain", "--", *RUNTIME_PATHS, root=root).splitlines()
+    changed = git("status", "--porcelain", root=root).splitlines()
     return {
         "commit": git("rev-parse", "HEAD", root=root),
-        "dirty_runtime_paths": sorted(line[3:] for line in dirty),
-        "dirty": bool(git("status", "--porcelain", root=root)),
+        "dirty_runtime_paths": sorted(line[3:] for line in runtime),
+        "dirty": bool(changed),
+        "dirty_paths": sorted(line[3:] for line in changed),
     }
 
 

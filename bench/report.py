@@ -170,6 +170,8 @@ def _header(results: dict) -> list[str]:
     meta, machine = results["meta"], results["meta"]["machine"]
     tree = meta["tree"]
     state = "clean" if not tree["dirty"] else "dirty"
+    if tree.get("dirty_paths") and not tree["dirty_runtime_paths"]:
+        state += " outside runtime code (" + ", ".join(tree["dirty_paths"][:5]) + ")"
     if tree["dirty_runtime_paths"]:
         state += " (runtime paths changed: " + ", ".join(tree["dirty_runtime_paths"]) + ")"
     lines = ["# Benchmarks", ""]

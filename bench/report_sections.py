@@ -247,6 +247,7 @@ def pages(results: dict) -> list[str]:
             [
                 "page",
                 "size",
+                "rows (ours / postman)",
                 "ours p50 ms",
                 *COST_HEADERS,
                 "postman p50 ms",

@@ -191,6 +191,17 @@ def test_report_is_rendered_from_the_results(quick_run):
     assert {row["verdict"] for row in results["targets"] if row["load_1m"]} == {"inconclusive"}
 
 
+def test_every_report_table_row_has_a_cell_per_column(quick_run):
+    columns = None
+    for line in quick_run["doc"].splitlines():
+        if not line.startswith("|"):
+            columns = None
+        elif columns is None:
+            columns = line.count("|")
+        else:
+            assert line.count("|") == columns, line
+
+
 def test_stack_is_torn_down_after_the_run(quick_run):
     connection = psycopg2.connect(f"{POSTGRES_ADMIN_URL}/postgres")
     try:

@@ -74,6 +74,7 @@ def test_run_on_uncommitted_runtime_changes_records_them(repo):
     state = freshness.tree_state(root=repo)
     assert state["dirty"] is True
     assert state["dirty_runtime_paths"] == ["messaging/views.py"]
+    assert state["dirty_paths"] == ["bench.txt", "messaging/views.py"]
 
 
 def test_committed_benchmarks_report_describes_the_runtime_code():
