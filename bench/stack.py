@@ -134,19 +134,30 @@ class Stack:
             if server.url is not None:
                 _wait_http(server)
 
-    def start_stream_worker(self) -> Server:
-        # Started after seeding, at the stream's tip: the bench measures new messages,
-        # not a backlog of 100,000 seeded ones.
+    def start_process(self, name: str, command: list[str], **env: str) -> Server:
+        """A helper process of the bench (stopped by `close()` if still running); its
+        output goes to <name>.log in the work directory."""
         process = subprocess.Popen(
-            [sys.executable, "-m", "bench.worker", str(self.worker_stats), "--start", "latest"],
+            command,
             cwd=ROOT,
-            env=self.child_env(DJANGO_LOG_LEVEL="WARNING"),
-            stdout=self._log("stream"),
+            env=self.child_env(**env),
+            stdout=self._log(name),
             stderr=subprocess.STDOUT,
             start_new_session=True,
         )
-        server = Server(name="stream", process=process)
+        server = Server(name=name, process=process)
         self.servers.append(server)
+        return server
+
+    def start_stream_worker(self) -> Server:
+        # Started after seeding, at the stream's tip: the bench measures new messages,
+        # not a backlog of 100,000 seeded ones.
+        server = self.start_process(
+            "stream",
+            [sys.executable, "-m", "bench.worker", str(self.worker_stats), "--start", "latest"],
+            DJANGO_LOG_LEVEL="WARNING",
+        )
+        process = server.process
         deadline = time.monotonic() + 60
         while not self.worker_stats.exists():
             if process.poll() is not None or time.monotonic() > deadline:
