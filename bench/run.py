@@ -71,7 +71,8 @@ def main(argv: list[str] | None = None) -> int:
     # SIGTERM unwinds like Ctrl-C, so the `finally` below stops what was started.
     signal.signal(signal.SIGTERM, _interrupt)
     started = time.perf_counter()
-    meta = _meta(sizes, quick=args.quick)
+    given = sys.argv[1:] if argv is None else argv
+    meta = _meta(sizes, quick=args.quick, command=" ".join(["python -m bench.run", *given]))
     with tempfile.TemporaryDirectory(prefix="cruddur-bench-") as workdir:
         stack = Stack(workdir=Path(workdir), database=args.database)
         try:
@@ -113,10 +114,10 @@ def _run(stack: Stack, *, sizes: dict, out: Path) -> dict:
     return measure.everything(stack=stack, sizes=sizes, out=out, step=step)
 
 
-def _meta(sizes: dict, *, quick: bool) -> dict:
+def _meta(sizes: dict, *, quick: bool, command: str) -> dict:
     return {
         "started_at": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
-        "command": "python -m bench.run --quick" if quick else "make bench",
+        "command": command,
         "quick": quick,
         "sizes": sizes,
         "tree": freshness.tree_state(),
