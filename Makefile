@@ -49,7 +49,8 @@ format: install
 	$(VENV)/bin/ruff format .
 
 # Installs wrk from Debian (needs root, as on the dev machines and CI), then runs the
-# whole benchmark on its own stack (see docs/benchmarks.md).
+# whole benchmark on its own stack, the django-postman peer beside it (its packages are
+# in requirements.txt), and rewrites docs/benchmarks.md from the run.
 bench: install
 	command -v wrk >/dev/null || (apt-get update -qq && \
 	  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends wrk)

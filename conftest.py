@@ -4,12 +4,11 @@ counter built on botocore's event hooks."""
 
 import collections
 import itertools
-import os
 import uuid
 
 import pytest
 
-from devtools import dynamodb_local
+from devtools import dynamodb_local, engines
 from messaging.dynamo import MessagingTable
 from messaging.dynamo.admin import TableAdmin
 from messaging.dynamo.client import get_client, reset_clients
@@ -32,46 +31,20 @@ def dynamodb_endpoint(tmp_path_factory):
     log = (tmp_path_factory.mktemp("dynamodb") / "engine.log").open("w")
     process = dynamodb_local.start(port=port, log=log)
     endpoint = f"http://{dynamodb_local.HOST}:{port}"
-    saved = {name: os.environ.get(name) for name in _AWS_ENV}
-    os.environ.update(
-        {
-            "AWS_ENDPOINT_URL_DYNAMODB": endpoint,
-            "AWS_ENDPOINT_URL_DYNAMODBSTREAMS": endpoint,
-            "AWS_ACCESS_KEY_ID": "local",
-            "AWS_SECRET_ACCESS_KEY": "local",
-            "AWS_DEFAULT_REGION": "us-east-1",
-            # DynamoDB Local on a busy 2-core machine can take seconds to answer what AWS
-            # answers in milliseconds; the deadline tests set production's values.
-            "DYNAMODB_READ_TIMEOUT": "20",
-        }
-    )
-    os.environ.pop("AWS_SESSION_TOKEN", None)
-    os.environ.pop("AWS_PROFILE", None)
-    reset_clients()
-    yield endpoint
-    dynamodb_local.stop(process)
-    log.close()
-    for name, value in saved.items():
-        if value is None:
-            os.environ.pop(name, None)
-        else:
-            os.environ[name] = value
+    saved_timeout = os.environ.get("DYNAMODB_READ_TIMEOUT")
+    # DynamoDB Local on a busy 2-core machine can take seconds to answer what AWS answers
+    # in milliseconds; the deadline tests set production's values.
+    os.environ["DYNAMODB_READ_TIMEOUT"] = "20"
+    with engines.local_dynamodb_environ(endpoint):
+        reset_clients()
+        yield endpoint
+        dynamodb_local.stop(process)
+        log.close()
+    engines.environ_restore({"DYNAMODB_READ_TIMEOUT": saved_timeout})
     reset_clients()
 
 
-_AWS_ENV = (
-    "DYNAMODB_READ_TIMEOUT",
-    "AWS_ENDPOINT_URL_DYNAMODB",
-    "AWS_ENDPOINT_URL_DYNAMODBSTREAMS",
-    "AWS_ACCESS_KEY_ID",
-    "AWS_SECRET_ACCESS_KEY",
-    "AWS_DEFAULT_REGION",
-    "AWS_SESSION_TOKEN",
-    "AWS_PROFILE",
-)
-
-
-TEST_REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
+TEST_REDIS_URL = engines.test_redis_url()
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -91,22 +64,12 @@ def redis_cache():
         )
     prefix = f"test-{uuid.uuid4().hex[:12]}"
     override = override_settings(
-        CACHES={
-            "default": {
-                "BACKEND": "django.core.cache.backends.redis.RedisCache",
-                "LOCATION": TEST_REDIS_URL,
-                "KEY_PREFIX": prefix,
-                "OPTIONS": {"socket_connect_timeout": 0.5, "socket_timeout": 0.5},
-            }
-        },
-        CACHE_KEY_PREFIX=prefix,
+        CACHES=engines.redis_cache(prefix=prefix), CACHE_KEY_PREFIX=prefix
     )
     override.enable()
     yield prefix
     override.disable()
-    client = redis.Redis.from_url(TEST_REDIS_URL)
-    for key in client.scan_iter(match=f"{prefix}:*", count=1000):
-        client.delete(key)
+    engines.redis_prefix_clear(prefix=prefix)
 
 
 @pytest.fixture

@@ -25,10 +25,19 @@ def wrk_path() -> str:
     return path
 
 
-def wrk_run(*, url: str, token: str, connections: int, seconds: float) -> dict:
-    """GET `url` from `connections` connections for `seconds`: requests/s, latency
-    percentiles in milliseconds, and error counts (any non-2xx/3xx is an error)."""
-    warm(url=url, token=token)
+def token_headers(token: str) -> dict[str, str]:
+    return {"Authorization": f"Token {token}", "Accept": "application/json"}
+
+
+def session_headers(session_key: str, cookie: str = "sessionid") -> dict[str, str]:
+    return {"Cookie": f"{cookie}={session_key}"}
+
+
+def wrk_run(*, url: str, headers: dict[str, str], connections: int, seconds: float) -> dict:
+    """GET `url` with `headers` from `connections` connections for `seconds` (bounded by
+    wrk's own clock): requests/s, latency percentiles in milliseconds, and error counts
+    (any non-2xx/3xx is an error)."""
+    warm(url=url, headers=headers)
     threads = max(1, min(2, connections))
     result = subprocess.run(
         [
@@ -45,7 +54,7 @@ def wrk_run(*, url: str, token: str, connections: int, seconds: float) -> dict:
             str(SCRIPT),
             url,
         ],
-        env={**os.environ, "BENCH_TOKEN": token},
+        env={**os.environ, "BENCH_HEADERS": "\n".join(f"{k}: {v}" for k, v in headers.items())},
         capture_output=True,
         text=True,
         check=True,
@@ -66,9 +75,22 @@ def wrk_run(*, url: str, token: str, connections: int, seconds: float) -> dict:
     }
 
 
-def warm(*, url: str, token: str, count: int = 40) -> None:
-    """Send a few requests first, so every worker has done its lazy imports and opened
-    its connections before anything is timed."""
+def wrk_sampler(*, url: str, headers: dict[str, str], seconds: float, c: int):
+    """One wrk run per call, for `stats.alternate`."""
+    return lambda: wrk_run(url=url, headers=headers, connections=c, seconds=seconds)
+
+
+_warmed: set[str] = set()
+
+
+def warm(*, url: str, headers: dict[str, str], count: int = 8) -> None:
+    """Before a URL is first timed, send it a few requests, so every worker has done its
+    lazy imports and opened its connections; a failing URL stops the run here."""
+    if url in _warmed:
+        return
+    _warmed.add(url)
     with requests.Session() as session:
         for _ in range(count):
-            session.get(url, headers={"Authorization": f"Token {token}"}, timeout=30)
+            response = session.get(url, headers=headers, timeout=30, allow_redirects=False)
+            if response.status_code != 200:
+                raise RuntimeError(f"GET {url} answered {response.status_code} while warming")

@@ -1,8 +1,9 @@
--- wrk script: authenticates every request with the bench user's token and prints one
--- JSON line of results for bench/load.py to read.
-local token = os.getenv("BENCH_TOKEN")
-wrk.headers["Authorization"] = "Token " .. token
-wrk.headers["Accept"] = "application/json"
+-- wrk script: sends the headers given in BENCH_HEADERS (one "Name: value" a line) with
+-- every request and prints one JSON line of results for bench/load.py to read.
+for line in string.gmatch(os.getenv("BENCH_HEADERS") or "", "[^\n]+") do
+  local name, value = string.match(line, "^([^:]+):%s*(.*)$")
+  wrk.headers[name] = value
+end
 
 function done(summary, latency, requests)
   local e = summary.errors

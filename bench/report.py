@@ -1,5 +1,6 @@
-"""Targets, the console table and docs/benchmarks.md, all from one results dict (the
-contents of bench/results/latest.json): no number in the report is typed by hand.
+"""docs/benchmarks.md and the terminal summary, rendered from one run's results
+(bench/results/latest.json): every number and every verdict in the report is computed
+from that file; the prose around them says only how things were measured.
 
     python -m bench.report [bench/results/latest.json]   # re-render docs/benchmarks.md
 """
@@ -8,379 +9,241 @@ import json
 import sys
 from pathlib import Path
 
-from bench.notes import CHANGES, NOTES
+from bench import DOC, RESULTS, freshness, stats
+from bench.report_sections import SECTIONS, md_table
 
 
-def targets(results: dict) -> list[dict]:
-    rows = []
+def _spread_target(name: str, stat: dict, *, at_most=None, at_least=None, detail="") -> dict:
+    bound = f"<= {at_most}" if at_most is not None else f">= {at_least}"
+    return {
+        "target": f"{name} {bound}",
+        "verdict": stats.verdict(stat, at_most=at_most, at_least=at_least),
+        "result": f"{stats.describe(stat)}{detail}",
+        "load_1m": stat.get("load_1m"),
+    }
+
+
+def _exact_target(name: str, met: bool, result: str) -> dict:
+    return {
+        "target": name,
+        "verdict": stats.MET if met else stats.NOT_MET,
+        "result": result,
+        "load_1m": None,
+    }
+
+
+def _cache_targets(results: dict) -> list[dict]:
     costs = {(row["operation"], row["variant"]): row for row in results["request_cost"]}
+    rows = []
     for name in ("inbox", "conversation"):
         hit = costs[(name, "cache hit")]
-        by_operation = hit["dynamodb_by_operation"]
         rows.append(
-            {
-                "target": f"{name}: 0 DynamoDB requests on a cache hit",
-                "result": f"{hit['dynamodb_requests']} ({_operations(by_operation)})",
-                "met": hit["dynamodb_requests"] == 0,
-            }
+            _exact_target(
+                f"API {name}: 0 DynamoDB requests on a cache hit",
+                hit["dynamodb_requests"] == 0,
+                f"{hit['dynamodb_requests']} ({operations(hit['dynamodb_by_operation'])})",
+            )
         )
-    for name in ("inbox", "conversation"):
-        http = results["http"][name]
+    for name, case in results["http"].items():
         rows.append(
-            {
-                "target": f"{name}: cache-hit throughput >= 5x cache disabled (c=8)",
-                "result": f"{http['speedup']}x ({http['cache_hit']['requests_per_s']:.0f} vs"
-                f" {http['cache_disabled']['requests_per_s']:.0f} req/s)",
-                "met": http["speedup"] >= 5,
-            }
+            _spread_target(
+                f"API {name}: cache-hit throughput / cache disabled (c=8)",
+                case["speedup"],
+                at_least=5,
+            )
         )
-    for kind in ("conversation", "inbox"):
-        case = results["scale"][kind]
-        sizes = f"{case['small']['size']:,} vs {case['large']['size']:,}"
-        rows.append(
-            {
-                "target": f"{kind} first page ({sizes}): latency ratio <= 1.25",
-                "result": f"{case['latency_ratio']} ({case['small']['http']['p50_ms']:.2f} vs"
-                f" {case['large']['http']['p50_ms']:.2f} ms p50)",
-                "met": case["latency_ratio"] <= 1.25,
-            }
-        )
-        rows.append(
-            {
-                "target": f"{kind} first page ({sizes}): items read ratio exactly 1",
-                "result": f"{case['items_read_ratio']} ({case['small']['items_read']} vs"
-                f" {case['large']['items_read']} items,"
-                f" {case['small']['consumed_capacity']} vs"
-                f" {case['large']['consumed_capacity']} RCU)",
-                "met": case["items_read_ratio"] == 1,
-            }
-        )
-    seeding = results["seeding"]
-    rows.append(
-        {
-            "target": "seeding >= 10x one PutItem per message",
-            "result": f"{seeding['speedup']}x ({seeding['batch']['messages_per_s']:.0f} vs"
-            f" {seeding['one_put_per_message']['messages_per_s']:.0f} messages/s)",
-            "met": seeding["speedup"] >= 10,
-        }
-    )
-    fanout = results["fanout"]
-    rows.append(
-        {
-            "target": "fan-out lag p95 < 1 s (stream mode)",
-            "result": f"p95 {fanout['p95_ms']} ms, p50 {fanout['p50_ms']} ms over"
-            f" {fanout['sends']} sends, {fanout['lost']} lost",
-            "met": fanout["p95_ms"] is not None and fanout["p95_ms"] < 1000 and not fanout["lost"],
-        }
-    )
-    floor = results["floor"]
-    rows.append(
-        {
-            "target": "uncached GET /api/message_groups p50 <= 3x bare boto3 Query",
-            "result": f"{floor['ratio']}x ({floor['http_uncached']['p50_ms']:.2f} vs"
-            f" {floor['bare_query_p50_ms']:.2f} ms)",
-            "met": floor["ratio"] <= 3,
-        }
-    )
     return rows
 
 
-def _operations(by_operation: dict) -> str:
+def _floor_targets(results: dict) -> list[dict]:
+    rows = []
+    for name, case in results["floors"].items():
+        ratios = case["ratios"]
+        rows.append(
+            _spread_target(
+                f"API {name}: uncached p50 / bare WSGI p50",
+                ratios["api_uncached/bare_wsgi"],
+                at_most=2,
+            )
+        )
+        rows.append(
+            _spread_target(
+                f"API {name}: cache-hit p50 / no-I/O Django view p50",
+                ratios["api_hit/django_no_io"],
+                at_most=1.5,
+            )
+        )
+    return rows
+
+
+def _scale_targets(results: dict) -> list[dict]:
+    rows = []
+    for kind, case in results["scale"].items():
+        sizes = f"{case['small']['size']:,} vs {case['large']['size']:,}"
+        rows.append(
+            _spread_target(
+                f"API {kind} first page ({sizes}): latency ratio",
+                case["latency_ratio"],
+                at_most=1.25,
+            )
+        )
+        small, large = case["small"]["items_read"], case["large"]["items_read"]
+        rows.append(
+            _exact_target(
+                f"API {kind} first page ({sizes}): items read equal",
+                small == large,
+                f"{small} vs {large} items",
+            )
+        )
+    for kind, case in results["pages"].items():
+        sizes = f"{case['small']['size']:,} vs {case['large']['size']:,}"
+        rows.append(
+            _spread_target(
+                f"{kind} page ({sizes}): latency ratio", case["latency_ratio"], at_most=1.25
+            )
+        )
+        for label, stat in case.get("versus_peer", {}).items():
+            rows.append(
+                _spread_target(
+                    f"{kind} page at {case[label]['size']:,}: postman p50 / ours",
+                    stat,
+                    at_least=1,
+                )
+            )
+    return rows
+
+
+def _backlog_targets(results: dict) -> list[dict]:
+    backlog, rows = results["backlog"], []
+    for mode, case in backlog["modes"].items():
+        for unread, row in case["rows"].items():
+            if int(unread) == backlog["small"]:
+                continue
+            name = f"one {mode} send, {int(unread):,} vs {backlog['small']:,} unread"
+            if "error" in row:
+                rows.append(_exact_target(f"{name}: accepted", False, f"fails: {row['error']}"))
+                continue
+            for key, label in (("write_capacity", "write capacity"), ("ms", "latency")):
+                stat = case["versus_small"][unread][key]
+                rows.append(_spread_target(f"{name}: {label} ratio", stat, at_most=1.1))
+    return rows
+
+
+def targets(results: dict) -> list[dict]:
+    seeding, fanout = results["seeding"], results["fanout"]
+    return [
+        *_cache_targets(results),
+        *_floor_targets(results),
+        *_scale_targets(results),
+        *_backlog_targets(results),
+        _spread_target(
+            "seeding: BatchWriteItem (4 threads) / one PutItem at a time (1 thread)",
+            seeding["best_vs_naive"],
+            at_least=10,
+        ),
+        _exact_target(
+            "fan-out lag p95 < 1 s (stream mode), none lost",
+            fanout["p95_ms"] is not None and fanout["p95_ms"] < 1000 and not fanout["lost"],
+            f"p95 {fanout['p95_ms']} ms over {fanout['sends']} sends, {fanout['lost']} lost",
+        ),
+    ]
+
+
+def operations(by_operation: dict) -> str:
     return ", ".join(f"{name} {count}" for name, count in by_operation.items()) or "none"
 
 
-def _met(row: dict) -> str:
-    return "met" if row["met"] else "NOT met"
+def _load(value) -> str:
+    return "-" if not value else f"{value[0]}-{value[1]}"
 
 
 def table(results: dict) -> str:
     width = max(len(row["target"]) for row in results["targets"])
-    lines = [f"{'target':<{width}}  {'':7}  result", "-" * (width + 60)]
+    lines = [f"{'target':<{width}}  {'verdict':12}  result", "-" * (width + 70)]
     for row in results["targets"]:
-        lines.append(f"{row['target']:<{width}}  {_met(row):7}  {row['result']}")
+        lines.append(f"{row['target']:<{width}}  {row['verdict']:12}  {row['result']}")
     lines.append(f"\n(whole run: {results['meta']['seconds']} s)")
     return "\n".join(lines)
 
 
-def _md_table(headers: list[str], rows: list[list]) -> str:
-    lines = ["| " + " | ".join(headers) + " |", "|" + "---|" * len(headers)]
-    lines += ["| " + " | ".join(str(cell) for cell in row) + " |" for row in rows]
-    return "\n".join(lines)
+COMMANDS = [
+    "```",
+    "make bench                        # installs wrk (Debian) if missing, runs it all",
+    ".venv/bin/python -m bench.run     # the same, without the install step",
+    ".venv/bin/python -m bench.report  # re-render this file from latest.json",
+    ".venv/bin/python -m bench.freshness --mark-stale  # after a runtime change",
+    "```",
+]
 
 
-def markdown(results: dict) -> str:
-    meta = results["meta"]
-    machine = meta["machine"]
-    sizes = meta["sizes"]
-    out = [
-        "# Benchmarks",
-        "",
+def _header(results: dict) -> list[str]:
+    meta, machine = results["meta"], results["meta"]["machine"]
+    tree = meta["tree"]
+    state = "clean" if not tree["dirty"] else "dirty"
+    if tree.get("dirty_paths") and not tree["dirty_runtime_paths"]:
+        state += " outside runtime code (" + ", ".join(tree["dirty_paths"][:5]) + ")"
+    if tree["dirty_runtime_paths"]:
+        state += " (runtime paths changed: " + ", ".join(tree["dirty_runtime_paths"]) + ")"
+    lines = ["# Benchmarks", ""]
+    if tree["dirty_runtime_paths"]:
+        lines += [
+            f"{freshness.STALE_MARKER} it was measured on uncommitted runtime changes, so"
+            f" it describes no commit. Rerun `make bench` on a committed tree.",
+            "",
+        ]
+    return [
+        *lines,
         "Generated by `make bench` from `bench/results/latest.json`"
-        " (`python -m bench.report` re-renders it). Every number below comes from that run.",
+        " (`python -m bench.report` re-renders it); no number below is typed by hand.",
+        "",
+        *COMMANDS,
         "",
         "## Machine and run",
         "",
-        f"- Run at {meta['started_at']}, commit `{meta['git_commit']}`, whole run"
-        f" {meta['seconds']} s.",
+        f"- Run at {meta['started_at']}, commit `{tree['commit'][:7]}`, working tree {state},"
+        f" whole run {meta['seconds']} s (`{meta['command']}`).",
         f"- {machine['cpu']}, {machine['cores']} cores, {machine['memory_gb']} GB RAM;"
         f" {machine['os']}; Python {machine['python']}.",
         f"- Load average (1, 5, 15 min) at start:"
         f" {', '.join(map(str, machine['load_average_at_start']))}; at the end:"
         f" {', '.join(map(str, machine['load_average_at_end']))}.",
-        f"- {meta['engines']}; app: {meta['app']}.",
+        f"- {meta['engines']}; app: {meta['app']}; peer: django-postman"
+        f" {results['peer']['version']} on gunicorn, 2 sync workers, its own Postgres database.",
         f"- Load tool: {meta['tools']['wrk']} (from Debian). Java: {meta['tools']['java']}.",
+        f"- Seeding the data took {results['seed_seconds']} s (ours) and"
+        f" {results['peer']['seconds']} s (the peer).",
         "",
-        "Commands:",
-        "",
-        "```",
-        "make bench                      # installs wrk (Debian) if missing, runs it all",
-        ".venv/bin/python -m bench.run   # the same, without the install step",
-        ".venv/bin/python -m bench.report  # re-render this file from latest.json",
-        "```",
-        "",
-        *NOTES,
-        "",
-        "## Results against the targets",
-        "",
-        _md_table(
-            ["target", "", "result"],
-            [[row["target"], _met(row), row["result"]] for row in results["targets"]],
-        ),
-        "",
-        "## 1. Request cost per operation",
-        "",
-        "Each operation through the whole Django stack (token auth, DRF, selectors and"
-        " services, gateway) in the bench process, warm, counted by botocore event hooks"
-        " (requests; `ReturnConsumedCapacity=TOTAL` added to every call), Django's"
-        " `CaptureQueriesContext` (SQL) and `messaging.stats` (cache).",
-        "",
-        _md_table(
-            [
-                "operation",
-                "variant",
-                "DynamoDB requests",
-                "by operation",
-                "capacity units",
-                "items read",
-                "SQL queries",
-                "cache",
-                "ms",
-            ],
-            [
-                [
-                    row["operation"],
-                    row["variant"],
-                    row["dynamodb_requests"],
-                    _operations(row["dynamodb_by_operation"]),
-                    row["consumed_capacity"],
-                    row["items_read"],
-                    row["sql_queries"],
-                    ", ".join(f"{k} {v}" for k, v in row["cache"].items()) or "-",
-                    f"{row['ms']:.1f}",
-                ]
-                for row in results["request_cost"]
-            ],
-        ),
-        "",
-        "## 2. HTTP throughput and latency, concurrency 8",
-        "",
-        f"wrk, 8 connections, {sizes['http_seconds']} s per row, against gunicorn with the"
-        " cache on (every request a hit after the first) and a second gunicorn with"
-        " `MESSAGING_CACHE_TTL=0`.",
-        "",
-        _md_table(
-            ["endpoint", "cache", "req/s", "p50 ms", "p95 ms", "p99 ms", "requests", "errors"],
-            [
-                [
-                    name,
-                    label.replace("_", " "),
-                    f"{run['requests_per_s']:.0f}",
-                    f"{run['p50_ms']:.2f}",
-                    f"{run['p95_ms']:.2f}",
-                    f"{run['p99_ms']:.2f}",
-                    run["requests"],
-                    run["errors"],
-                ]
-                for name, runs in results["http"].items()
-                for label, run in runs.items()
-                if label != "speedup"
-            ],
-        ),
-        "",
-        "Floor: the same inbox Query the gateway sends, replayed bare through boto3 in the"
-        " bench process, one at a time, against uncached GET `/api/message_groups` over"
-        " one connection (both are then pure latency):",
-        "",
-        _md_table(
-            ["measure", "p50 ms"],
-            [
-                [
-                    f"bare boto3 Query ({results['floor']['bare_query_samples']} samples)",
-                    f"{results['floor']['bare_query_p50_ms']:.2f}",
-                ],
-                [
-                    "GET /api/message_groups, cache disabled, 1 connection",
-                    f"{results['floor']['http_uncached']['p50_ms']:.2f}",
-                ],
-                ["ratio", results["floor"]["ratio"]],
-            ],
-        ),
-        "",
-        "## 3. Scale",
-        "",
-        f"First page (cache disabled): latency over HTTP, one connection,"
-        f" {sizes['scale_seconds']} s each; items read and capacity measured in process."
-        " Both sides of a case ask for the same page size (`?page_size=`), one less than"
-        " the small side holds, so both pages are full and the comparison is like for like.",
-        "",
-        _md_table(
-            [
-                "case",
-                "size",
-                "page size",
-                "p50 ms",
-                "p95 ms",
-                "DynamoDB requests",
-                "items read",
-                "capacity units",
-            ],
-            [
-                [
-                    kind,
-                    f"{case[label]['size']:,}",
-                    case["page_size"],
-                    f"{case[label]['http']['p50_ms']:.2f}",
-                    f"{case[label]['http']['p95_ms']:.2f}",
-                    case[label]["dynamodb_requests"],
-                    case[label]["items_read"],
-                    case[label]["consumed_capacity"],
-                ]
-                for kind, case in results["scale"].items()
-                for label in ("small", "large")
-            ],
-        ),
-        "",
-        f"The scale data was seeded in {meta['scale_seed_seconds']} s (the large"
-        " conversation through `ddb_seed`'s code, the wide inbox 25 items per"
-        " BatchWriteItem).",
-        "",
-        "## 4. Seeding",
-        "",
-        _md_table(
-            [
-                "command",
-                "messages",
-                "write requests",
-                "seconds",
-                "messages/s",
-                "DynamoDB Local CPU s",
-                "engine CPU ms / message",
-                "engine cores busy",
-            ],
-            [
-                [
-                    f"`{run['command']}`",
-                    f"{run['messages']:,}",
-                    f"{run['write_requests']:,}",
-                    run["seconds"],
-                    f"{run['messages_per_s']:.0f}",
-                    run["engine_cpu_seconds"],
-                    run["engine_cpu_ms_per_message"],
-                    run["engine_cores_busy"],
-                ]
-                for name, run in results["seeding"].items()
-                if isinstance(run, dict)
-            ],
-        ),
-        "",
-        "Both runs are `ddb_seed` in a process of its own against an engine already warmed"
-        " by the scale data. The CPU columns are what the DynamoDB Local process used"
-        " during each command (from /proc). Batching saves the engine a request's overhead"
-        " per message, not the per-item work: here the engine spent"
-        f" {results['seeding']['engine_cpu_ratio']}x more CPU per message on single puts,"
-        ' and the rest of the gain is the client\'s per-request cost. "Engine cores busy"'
-        " is engine CPU over wall time. It stays near one core through the batch run, and"
-        " more client threads did not raise the rate (see the notes at the end), so the"
-        " engine's write path, not the client, set the pace.",
-        "",
-        "## 5. Fan-out lag (stream mode)",
-        "",
-        f"{results['fanout']['sends']} sends from {results['fanout']['pairs']} pairs in"
-        " parallel; each waits from the 201 of POST `/api/messages` until the recipient's"
-        " GET `/api/message_groups` (through the cache, polled every 10 ms) shows it."
-        f" p50 {results['fanout']['p50_ms']} ms, p95 {results['fanout']['p95_ms']} ms, max"
-        f" {results['fanout']['max_ms']} ms, {results['fanout']['lost']} not seen within 10 s.",
-        "",
-        "## 6. Where the time goes",
-        "",
-        *(_profile(profile) for profile in results["profiles"]),
-        "### The boto3 client on its own",
-        "",
-        f"pyinstrument over {results['client_profile']['calls']} bare inbox Queries"
-        f" ({results['client_profile']['ms_per_call']} ms a call under the profiler), by"
-        " stage (inclusive; the round trip includes the engine's time):",
-        "",
-        _md_table(
-            ["stage", "ms / call"],
-            [[label, f"{ms:.3f}"] for label, ms in results["client_profile"]["stages"].items()],
-        ),
-        "",
-        "",
-        "## Changes made because of the measurements",
-        "",
-        *CHANGES,
+        "How to read it: each comparison measures its sides in turn, round after round"
+        f" ({meta['sizes']['rounds']} rounds, A B A B ...), and a ratio is taken per round."
+        " The report gives the median and the spread (min-max) of those per-round ratios"
+        " and the 1-minute load average seen while they ran. A verdict is *met* or"
+        " *not met* only when the whole spread is on one side of the target, and"
+        " *inconclusive* when it straddles the target (or fewer than"
+        f" {stats.MIN_ROUNDS} rounds ran).",
         "",
     ]
-    return "\n".join(out)
 
 
-def _profile(profile: dict) -> str:
-    return "\n".join(
-        [
-            f"### GET `{profile['path']}`, cache {profile['cache']}",
-            "",
-            f"pyinstrument over {profile['requests']} requests in the bench process"
-            f" ({profile['ms_per_request']} ms a request under the profiler; the full tree"
-            f" is in bench/results/profile-{profile['name']}.txt).",
-            "",
-            "Time inside each layer (inclusive, per request):",
-            "",
-            _md_table(
-                ["layer", "ms / request"],
-                [[label, f"{ms:.2f}"] for label, ms in profile["by_layer"].items()],
-            ),
-            "",
-            "The project's own functions (inclusive time):",
-            "",
-            _md_table(
-                ["function", "ms / request"],
-                [
-                    [f"`{row['frame']}`", f"{row['ms_per_request']:.3f}"]
-                    for row in profile["top_project"]
-                ],
-            ),
-            "",
-            "Top frames by self time:",
-            "",
-            _md_table(
-                ["frame", "ms / request", "share"],
-                [
-                    [
-                        f"`{row['frame']}`",
-                        f"{row['ms_per_request']:.3f}",
-                        f"{row['share'] * 100:.1f}%",
-                    ]
-                    for row in profile["top_self"]
-                ],
-            ),
-            "",
-        ]
-    )
+def markdown(results: dict) -> str:
+    out = _header(results)
+    out += [
+        "## Results against the targets",
+        "",
+        md_table(
+            ["target", "verdict", "median (spread over rounds)", "load 1m"],
+            [
+                [row["target"], row["verdict"], row["result"], _load(row["load_1m"])]
+                for row in results["targets"]
+            ],
+        ),
+        "",
+    ]
+    for section in SECTIONS:
+        out += section(results)
+    return "\n".join(out) + "\n"
 
 
 def main() -> None:
-    from bench.run import DOC, RESULTS
-
     source = Path(sys.argv[1]) if len(sys.argv) > 1 else RESULTS / "latest.json"
     DOC.write_text(markdown(json.loads(source.read_text())))
     print(f"wrote {DOC}")

@@ -1,12 +1,11 @@
 """The bench's data: users with API tokens, conversations of chosen lengths (through the
 project's own seeding, BatchWriteItem), and inboxes of chosen widths.
 
-A wide inbox is seeded many conversations per BatchWriteItem with the gateway's item
-builders; `conversation_load` would cost a read and a transaction per conversation.
+A wide inbox is seeded many conversations per BatchWriteItem with the bulk loader's
+`inbox_load`; `conversation_load` would cost a read and a transaction per conversation.
 """
 
 import uuid
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -15,13 +14,11 @@ from rest_framework.authtoken.models import Token
 
 from messaging import seeding
 from messaging.dynamo import Member, Message
-from messaging.dynamo.items import inbox_item, message_item
-from messaging.dynamo.keys import group_uuid_for_pair
-from messaging.store import messaging_table
+from messaging.dynamo.bulk import numbered
+from messaging.dynamo.keys import group_uuid_for_members
+from messaging.store import bulk_loader
 
 User = get_user_model()
-
-BATCH = 25
 
 
 @dataclass(frozen=True)
@@ -49,7 +46,7 @@ def conversation_seed(
     """A conversation of `messages` messages between two users, via `ddb_seed`'s code."""
     seeding.conversation_bulk_seed(handles=(first, second), count=messages)
     one, other = person(first), person(second)
-    return one, other, group_uuid_for_pair(one.user.uuid, other.user.uuid)
+    return one, other, group_uuid_for_members([one.user.uuid, other.user.uuid])
 
 
 def peers_ensure(*, count: int, prefix: str = "bench_peer") -> list:
@@ -72,30 +69,49 @@ def inbox_seed(*, owner: Person, peers: list, workers: int = 4) -> int:
     and each peer, minutes apart, the newest a minute ago. Returns the items written."""
     owner_member = _member(owner.user)
     newest = datetime.now(UTC) - timedelta(minutes=1)
-    items = []
+    firsts = []
     for index, peer in enumerate(peers):
-        peer_member = _member(peer)
         message = Message(
             uuid=uuid.uuid4(),
-            group_uuid=group_uuid_for_pair(owner.user.uuid, peer.uuid),
+            group_uuid=group_uuid_for_members([owner.user.uuid, peer.uuid]),
             sender_uuid=peer.uuid,
-            recipient_uuid=owner.user.uuid,
+            member_uuids=frozenset({owner.user.uuid, peer.uuid}),
             body=f"hello from {peer.handle}",
             created_at=newest - timedelta(minutes=index),
+            seq=1,
         )
-        items.append(message_item(message))
-        items.append(
-            inbox_item(owner=owner_member, other=peer_member, message=message, unread=True)
-        )
-        items.append(
-            inbox_item(owner=peer_member, other=owner_member, message=message, unread=False)
-        )
-    table = messaging_table()
-    chunks = [items[start : start + BATCH] for start in range(0, len(items), BATCH)]
-    with ThreadPoolExecutor(max_workers=workers) as pool:
-        list(pool.map(table.batch_put, chunks))
-    return len(items)
+        firsts.append((_member(peer), message))
+    return bulk_loader().inbox_load(owner=owner_member, firsts=firsts, workers=workers)
 
 
 def _member(user) -> Member:
     return Member(uuid=user.uuid, handle=user.handle, display_name=user.display_name)
+
+
+def backlog_seed(*, sender: Person, recipient: Person, unread: int) -> uuid.UUID:
+    """A conversation in which `recipient` has `unread` unread messages from `sender`
+    (after one message of their own), loaded with the bulk loader. Raises what the
+    gateway raises when the recipient's row cannot hold that backlog."""
+    group_uuid = group_uuid_for_members([sender.user.uuid, recipient.user.uuid])
+    newest = datetime.now(UTC) - timedelta(minutes=1)
+    authors = [recipient.user] + [sender.user] * unread
+    members = frozenset({sender.user.uuid, recipient.user.uuid})
+    messages = numbered(
+        [
+            Message(
+                uuid=uuid.uuid5(group_uuid, str(index)),
+                group_uuid=group_uuid,
+                sender_uuid=author.uuid,
+                member_uuids=members,
+                body=f"backlog {index}",
+                created_at=newest - timedelta(milliseconds=len(authors) - index),
+            )
+            for index, author in enumerate(authors)
+        ]
+    )
+    bulk_loader().conversation_load(
+        members=(_member(sender.user), _member(recipient.user)),
+        messages=messages,
+        unread={recipient.user.uuid: unread},
+    )
+    return group_uuid

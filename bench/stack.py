@@ -1,10 +1,12 @@
-"""The bench's own stack on 127.0.0.1: DynamoDB Local (in memory), a Postgres database
-of its own, a Redis key prefix of its own, gunicorn and the stream worker.
+"""The bench's own stack on 127.0.0.1: DynamoDB Local (in memory), Postgres databases of
+its own (the app's and the peer's), a Redis key prefix of its own, gunicorns and the
+metered stream worker.
 
 Everything started here is stopped by `Stack.close()`, which `run.py` calls from a
 `finally` (so also on Ctrl-C, SIGTERM and errors).
 """
 
+import json
 import os
 import subprocess
 import sys
@@ -14,16 +16,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import psycopg2
-import redis
 import requests
 from psycopg2 import sql
 
-from devtools import dynamodb_local
+from bench import ROOT
+from bench.instrument import WRITE_OPERATIONS
+from devtools import dynamodb_local, engines
 
-ROOT = Path(__file__).resolve().parent.parent
 HOST = dynamodb_local.HOST
 POSTGRES_ADMIN_URL = os.environ.get("BENCH_POSTGRES_URL", "postgres://postgres@127.0.0.1:5432")
-REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/0")
 
 
 @dataclass
@@ -40,7 +41,7 @@ class Stack:
     env: dict[str, str] = field(default_factory=dict)
     servers: list[Server] = field(default_factory=list)
     _dynamodb: subprocess.Popen | None = None
-    _database_created: bool = False
+    _databases: list[str] = field(default_factory=list)
     _logs: list = field(default_factory=list)
 
     # --- engines --------------------------------------------------------------------
@@ -52,16 +53,12 @@ class Stack:
         port = dynamodb_local.free_port()
         self._dynamodb = dynamodb_local.start(port=port, log=self._log("dynamodb"))
         endpoint = f"http://{HOST}:{port}"
-        self._database_create()
+        self.database_create(self.database)
         prefix = f"bench-{uuid.uuid4().hex[:10]}"
         self.env = {
-            "AWS_ENDPOINT_URL_DYNAMODB": endpoint,
-            "AWS_ENDPOINT_URL_DYNAMODBSTREAMS": endpoint,
-            "AWS_ACCESS_KEY_ID": "local",
-            "AWS_SECRET_ACCESS_KEY": "local",
-            "AWS_DEFAULT_REGION": "us-east-1",
+            **engines.local_dynamodb_env(endpoint),
             "DATABASE_URL": f"{POSTGRES_ADMIN_URL}/{self.database}",
-            "REDIS_URL": REDIS_URL,
+            "REDIS_URL": engines.test_redis_url(),
             "CACHE_KEY_PREFIX": prefix,
             "CRUDDUR_VAR_DIR": str(self.workdir / "var"),
             "MESSAGING_TABLE": f"bench-{uuid.uuid4().hex[:8]}",
@@ -75,26 +72,25 @@ class Stack:
             "DJANGO_ALLOWED_HOSTS": f"{HOST},localhost,testserver",
             "DJANGO_LOG_LEVEL": "WARNING",
         }
-        for name in ("AWS_SESSION_TOKEN", "AWS_PROFILE"):
-            os.environ.pop(name, None)
+        engines.local_dynamodb_environ_apply(endpoint)
         os.environ.update(self.env)
 
-    def _database_create(self) -> None:
+    def database_create(self, name: str) -> str:
+        """A new, empty Postgres database (dropped by `close()`); its URL."""
         with _admin_connection() as connection, connection.cursor() as cursor:
             cursor.execute(
-                sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(
-                    sql.Identifier(self.database)
-                )
+                sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
             )
-            cursor.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(self.database)))
-        self._database_created = True
+            cursor.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+        self._databases.append(name)
+        return f"{POSTGRES_ADMIN_URL}/{name}"
 
     def manage(self, *args: str) -> str:
         """Run a management command in a process of its own; its output."""
         result = subprocess.run(
             [sys.executable, "manage.py", *args],
             cwd=ROOT,
-            env=self._child_env(),
+            env=self.child_env(),
             capture_output=True,
             text=True,
         )
@@ -104,12 +100,18 @@ class Stack:
 
     # --- servers --------------------------------------------------------------------
 
-    def start_gunicorn(self, name: str, *, workers: int = 2, **env: str) -> Server:
+    def start_gunicorn(
+        self, name: str, *, app: str = "bench.wsgi:application", workers: int = 2, **env: str
+    ) -> Server:
+        """gunicorn on a free loopback port: by default the app with the bench's floor
+        endpoints beside it (bench/wsgi.py), sync workers as gunicorn ships them. Returns
+        at once; `wait_ready` waits for the servers started."""
         port = dynamodb_local.free_port()
+        env.setdefault("DJANGO_SETTINGS_MODULE", "bench.settings")
         process = subprocess.Popen(
             [
                 str(Path(sys.executable).with_name("gunicorn")),
-                "cruddur.wsgi:application",
+                app,
                 "--bind",
                 f"{HOST}:{port}",
                 "--workers",
@@ -118,36 +120,80 @@ class Stack:
                 "60",
             ],
             cwd=ROOT,
-            env=self._child_env(**env),
+            env=self.child_env(**env),
             stdout=self._log(name),
             stderr=subprocess.STDOUT,
             start_new_session=True,
         )
         server = Server(name=name, process=process, url=f"http://{HOST}:{port}")
         self.servers.append(server)
-        _wait_http(server)
+        return server
+
+    def wait_ready(self) -> None:
+        for server in self.servers:
+            if server.url is not None:
+                _wait_http(server)
+
+    def start_process(self, name: str, command: list[str], **env: str) -> Server:
+        """A helper process of the bench (stopped by `close()` if still running); its
+        output goes to <name>.log in the work directory."""
+        process = subprocess.Popen(
+            command,
+            cwd=ROOT,
+            env=self.child_env(**env),
+            stdout=self._log(name),
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        server = Server(name=name, process=process)
+        self.servers.append(server)
         return server
 
     def start_stream_worker(self) -> Server:
         # Started after seeding, at the stream's tip: the bench measures new messages,
         # not a backlog of 100,000 seeded ones.
-        process = subprocess.Popen(
-            [sys.executable, "manage.py", "ddb_stream", "--start", "latest"],
-            cwd=ROOT,
-            env=self._child_env(DJANGO_LOG_LEVEL="WARNING"),
-            stdout=self._log("stream"),
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
+        server = self.start_process(
+            "stream",
+            [sys.executable, "-m", "bench.worker", str(self.worker_stats), "--start", "latest"],
+            DJANGO_LOG_LEVEL="WARNING",
         )
-        server = Server(name="stream", process=process)
-        self.servers.append(server)
+        process = server.process
+        deadline = time.monotonic() + 60
+        while not self.worker_stats.exists():
+            if process.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError("the stream worker did not start (see its log)")
+            time.sleep(0.1)
         return server
+
+    @property
+    def worker_stats(self) -> Path:
+        return self.workdir / "worker-stats.json"
+
+    def worker_counters(self) -> dict:
+        """The stream worker's DynamoDB counters so far (see bench/worker.py)."""
+        return json.loads(self.worker_stats.read_text())
 
     def engine_cpu_seconds(self) -> float:
         """CPU time DynamoDB Local has used so far (user + system, from /proc)."""
         fields = Path(f"/proc/{self._dynamodb.pid}/stat").read_text().rsplit(")", 1)[1].split()
         # utime and stime are fields 14 and 15 of the stat line, counted from the pid.
         return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+    def worker_counters_settled(self, timeout: float = 10.0) -> dict:
+        """The worker's counters once its writes have stopped moving (it keeps polling
+        the stream, so only writes are compared)."""
+        deadline, last = time.monotonic() + timeout, None
+        while time.monotonic() < deadline:
+            counters = self.worker_counters()
+            writes = (
+                counters["write_capacity"],
+                sum(counters["calls"].get(name, 0) for name in WRITE_OPERATIONS),
+            )
+            if writes == last:
+                return counters
+            last = writes
+            time.sleep(0.3)
+        raise RuntimeError(f"the stream worker kept writing for {timeout:.0f} s")
 
     # --- teardown -------------------------------------------------------------------
 
@@ -159,23 +205,24 @@ class Stack:
             dynamodb_local.stop(self._dynamodb)
             self._dynamodb = None
         if self.env.get("CACHE_KEY_PREFIX"):
-            _redis_clear(self.env["CACHE_KEY_PREFIX"])
-        if self._database_created:
+            engines.redis_prefix_clear(prefix=self.env["CACHE_KEY_PREFIX"])
+        if self._databases:
             _close_django_connections()
             with _admin_connection() as connection, connection.cursor() as cursor:
-                cursor.execute(
-                    sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(
-                        sql.Identifier(self.database)
+                for name in self._databases:
+                    cursor.execute(
+                        sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(
+                            sql.Identifier(name)
+                        )
                     )
-                )
-            self._database_created = False
+            self._databases.clear()
         for log in self._logs:
             log.close()
         self._logs.clear()
 
     # --- helpers --------------------------------------------------------------------
 
-    def _child_env(self, **overrides: str) -> dict[str, str]:
+    def child_env(self, **overrides: str) -> dict[str, str]:
         env = {**os.environ, **self.env, **overrides}
         env["PYTHONPATH"] = str(ROOT)
         return env
@@ -206,21 +253,15 @@ def _close_django_connections() -> None:
         connections.close_all()
 
 
-def _redis_clear(prefix: str) -> None:
-    client = redis.Redis.from_url(REDIS_URL)
-    for key in client.scan_iter(match=f"{prefix}:*", count=1000):
-        client.delete(key)
-
-
 def _wait_http(server: Server, timeout: float = 60.0) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if server.process.poll() is not None:
             raise RuntimeError(f"{server.name} exited with code {server.process.returncode}")
         try:
-            requests.get(f"{server.url}/api/message_groups", timeout=10).raise_for_status()
+            requests.get(f"{server.url}/accounts/login/", timeout=10).raise_for_status()
         except requests.HTTPError:
-            # 401 without a token: the app is up.
+            # Any answer means the app is up.
             return
         except (requests.ConnectionError, requests.Timeout):
             time.sleep(0.1)

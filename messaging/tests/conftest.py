@@ -1,14 +1,13 @@
 """Fixtures for the API tests: an isolated slice of the real Redis cache (throttle
 history, the JWKS) and DRF clients signed in with a token."""
 
-import os
 import uuid
 
 import pytest
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
-REDIS_URL = os.environ.get("REDIS_URL") or "redis://127.0.0.1:6379/0"
+from devtools import engines
 
 
 @pytest.fixture
@@ -16,20 +15,11 @@ def api_cache(settings):
     """Django's default cache on Redis under a key prefix of this test's own, so throttle
     counts and cached keys never leak between tests or concurrent test runs."""
     prefix = f"test-api-{uuid.uuid4().hex[:12]}"
-    settings.CACHES = {
-        "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
-            "LOCATION": REDIS_URL,
-            "KEY_PREFIX": prefix,
-        }
-    }
+    settings.CACHES = engines.redis_cache(prefix=prefix)
     from django.core.cache import cache
 
     yield cache
-    client = cache._cache.get_client(write=True)
-    stale = list(client.scan_iter(match=f"{prefix}:*"))
-    if stale:
-        client.delete(*stale)
+    engines.redis_prefix_clear(prefix=prefix)
 
 
 @pytest.fixture

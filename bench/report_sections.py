@@ -1,0 +1,465 @@
+"""The numbered sections of docs/benchmarks.md, each a function of the results that
+returns its lines (bench/report.py puts them together)."""
+
+from bench import stats
+
+
+def md_table(headers: list[str], rows: list[list]) -> str:
+    lines = ["| " + " | ".join(headers) + " |", "|" + "---|" * len(headers)]
+    lines += ["| " + " | ".join(str(cell) for cell in row) + " |" for row in rows]
+    return "\n".join(lines)
+
+
+def _ops(by_operation: dict) -> str:
+    return ", ".join(f"{name} {count}" for name, count in by_operation.items()) or "none"
+
+
+def _med(samples: list[dict], key: str, fmt: str = "{:.2f}") -> str:
+    values = [sample[key] for sample in samples]
+    spread = stats.spread(values)
+    return (
+        f"{fmt.format(spread['median'])} ({fmt.format(spread['min'])}-{fmt.format(spread['max'])})"
+    )
+
+
+def _cost_cells(row: dict) -> list:
+    return [
+        row["dynamodb_requests"],
+        _ops(row["dynamodb_by_operation"]),
+        f"{row['http_attempts']} ({row['retries']} retried)",
+        f"{row['read_capacity']} / {row['write_capacity']}",
+        f"{row['table_capacity']} + {row['index_capacity']}",
+        row["items_read"],
+        row["sql_queries"],
+    ]
+
+
+COST_HEADERS = [
+    "DynamoDB calls",
+    "by operation",
+    "HTTP attempts",
+    "capacity read / write",
+    "of it table + index",
+    "items read",
+    "SQL queries",
+]
+
+
+def request_cost(results: dict) -> list[str]:
+    return [
+        "## 1. Request cost per operation",
+        "",
+        "Each API operation through the whole Django stack in the bench process, warm."
+        " DynamoDB calls are counted by botocore's `before-call` hook (once per call) and"
+        " HTTP attempts by `before-send` (once per attempt, retries included); capacity is"
+        " what DynamoDB returned for `ReturnConsumedCapacity=INDEXES`, added to every"
+        " request by a `before-parameter-build` hook. SQL from Django's"
+        " `CaptureQueriesContext`, cache from `messaging.stats`.",
+        "",
+        md_table(
+            ["operation", "variant", *COST_HEADERS, "cache", "ms"],
+            [
+                [
+                    row["operation"],
+                    row["variant"],
+                    *_cost_cells(row),
+                    ", ".join(f"{k} {v}" for k, v in row["cache"].items()) or "-",
+                    f"{row['ms']:.1f}",
+                ]
+                for row in results["request_cost"]
+            ],
+        ),
+        "",
+    ]
+
+
+def throughput(results: dict) -> list[str]:
+    sizes = results["meta"]["sizes"]
+    rows = []
+    for case in results["http"].values():
+        for label in ("cache_hit", "cache_disabled"):
+            runs = case["samples"][label]
+            rows.append(
+                [
+                    f"`{case['path']}`",
+                    label.replace("_", " "),
+                    _med(runs, "requests_per_s", "{:.0f}"),
+                    _med(runs, "p50_ms"),
+                    _med(runs, "p99_ms"),
+                    sum(run["requests"] for run in runs),
+                    sum(run["errors"] for run in runs),
+                ]
+            )
+        rows.append(
+            [
+                f"`{case['path']}`",
+                "hit / disabled",
+                stats.describe(case["speedup"]),
+                "",
+                "",
+                "",
+                "",
+            ]
+        )
+    return [
+        "## 2. Throughput and floors",
+        "",
+        f"wrk, 8 connections, {sizes['http_seconds']} s a run, pages of"
+        f" {_rows(results)} rows;"
+        " the app's gunicorn with the cache on (every request a hit after the first)"
+        " against a second one with `MESSAGING_CACHE_TTL=0`. Median (min-max) over the"
+        " rounds.",
+        "",
+        md_table(["endpoint", "cache", "req/s", "p50 ms", "p99 ms", "requests", "errors"], rows),
+        "",
+    ]
+
+
+FLOOR_LABELS = {
+    "api_uncached": "the endpoint, cache disabled",
+    "api_hit": "the endpoint, cache hit",
+    "bare_wsgi": "bare WSGI app: the same DynamoDB requests, no Django",
+    "django_no_io": "Django view answering the same body, no I/O",
+}
+
+
+def floors(results: dict) -> list[str]:
+    out = [
+        "Floors, one connection (pure latency), on the same gunicorns: a bare WSGI"
+        " endpoint sending the very requests the endpoint sent (recorded in process:"
+        f" {', '.join(f'{k}: {_ops_list(v)}' for k, v in results['floor_requests'].items())}),"
+        " and a Django view (the whole middleware stack) returning the endpoint's own"
+        " response body from memory.",
+        "",
+    ]
+    for case in results["floors"].values():
+        out += [
+            md_table(
+                [f"`{case['path']}`", "p50 ms", "p99 ms"],
+                [
+                    [
+                        label,
+                        _med(case["samples"][key], "p50_ms"),
+                        _med(case["samples"][key], "p99_ms"),
+                    ]
+                    for key, label in FLOOR_LABELS.items()
+                ],
+            ),
+            "",
+            md_table(
+                ["ratio of p50s", "median (spread)", "load 1m"],
+                [
+                    [ratio.replace("/", " / "), stats.describe(stat), _load(stat["load_1m"])]
+                    for ratio, stat in case["ratios"].items()
+                ],
+            ),
+            "",
+        ]
+    return out
+
+
+def _ops_list(floor: dict) -> str:
+    return " + ".join(floor["operations"])
+
+
+def _rows(results: dict) -> str:
+    return " and ".join(
+        f"{floor['rows']} ({name})" for name, floor in results["floor_requests"].items()
+    )
+
+
+def _load(value) -> str:
+    return "-" if not value else f"{value[0]}-{value[1]}"
+
+
+def api_scale(results: dict) -> list[str]:
+    rows = []
+    for kind, case in results["scale"].items():
+        for label in ("small", "large"):
+            side = case[label]
+            rows.append(
+                [
+                    kind,
+                    f"{side['size']:,}",
+                    case["page_size"],
+                    _med(case["samples"][label], "p50_ms"),
+                    *_cost_cells(side),
+                ]
+            )
+        rows.append(
+            [
+                kind,
+                "large / small",
+                "",
+                stats.describe(case["latency_ratio"]),
+                "",
+                "",
+                "",
+                "",
+                "",
+                "",
+                "",
+            ]
+        )
+    return [
+        "## 3. Scale: the first page, small against large",
+        "",
+        "### API",
+        "",
+        "Cache disabled, one connection, small and large alternated; both sides ask for"
+        " the same page size (`?page_size=`, one less than the small side holds) so both"
+        " pages are full. Request cost measured in process.",
+        "",
+        md_table(["case", "size", "page size", "p50 ms", *COST_HEADERS], rows),
+        "",
+    ]
+
+
+def pages(results: dict) -> list[str]:
+    rows = []
+    for kind, case in results["pages"].items():
+        for label in ("small", "large"):
+            side, peer = case[label], case.get("peer", {}).get(label)
+            rows.append(
+                [
+                    kind,
+                    f"{side['size']:,}",
+                    f"{side['rows']} / {peer['rows']}" if peer else side["rows"],
+                    _med(case["samples"][f"ours_{label}"], "p50_ms"),
+                    *_cost_cells(side),
+                    _med(case["samples"][f"peer_{label}"], "p50_ms") if peer else "-",
+                    peer["sql_queries"] if peer else "-",
+                    stats.describe(case["versus_peer"][label]) if peer else "-",
+                ]
+            )
+        rows.append([kind, "large / small", "", stats.describe(case["latency_ratio"]), *[""] * 10])
+    return [
+        "### Pages (HTML, signed-in session)",
+        "",
+        "The inbox page and the conversation page as a browser gets them (session cookie),"
+        " from the cache-disabled gunicorn, one connection, and the same pages of the peer"
+        " (django-postman, `bench/peer/`: its inbox paged by dj-pagination at 20, its"
+        " conversation view limited to the newest 20) over the same data shape. Ours"
+        ' small, peer small, ours large, peer large, every round. "vs postman" is'
+        " postman's p50 over ours: above 1, ours answers faster.",
+        "",
+        md_table(
+            [
+                "page",
+                "size",
+                "rows (ours / postman)",
+                "ours p50 ms",
+                *COST_HEADERS,
+                "postman p50 ms",
+                "postman SQL",
+                "vs postman",
+            ],
+            rows,
+        ),
+        "",
+    ]
+
+
+def _backlog_rows(case: dict) -> list[list]:
+    rows = []
+    for mode, data in case["modes"].items():
+        for unread, row in data["rows"].items():
+            if "error" in row:
+                rows.append([mode, f"{int(unread):,}", "fails", "", "", "", row["error"]])
+                continue
+            stream = "applied_ms" in row
+            rows.append(
+                [
+                    mode,
+                    f"{int(unread):,}",
+                    _spread_cell(row["write_capacity"]),
+                    f"{row['table_capacity']['median']} + {row['index_capacity']['median']}",
+                    _spread_cell(row["ms"]),
+                    _spread_cell(row["applied_ms"]) if stream else "-",
+                    f"worker writes {row['worker_writes']['median']}" if stream else "",
+                ]
+            )
+        for unread, ratios in data["versus_small"].items():
+            ratio = f"{int(unread):,} / {case['small']:,}"
+            rows.append(
+                [
+                    mode,
+                    ratio,
+                    stats.describe(ratios["write_capacity"]),
+                    "",
+                    stats.describe(ratios["ms"]),
+                    "",
+                    "",
+                ]
+            )
+    return rows
+
+
+def backlog(results: dict) -> list[str]:
+    group = (
+        "Group of 8 vs pair (capacity of one send): not measured; the data model has pairs"
+        " only until issue 12 adds groups."
+    )
+    return [
+        "## 4. One send against the recipient's unread backlog",
+        "",
+        "A conversation whose recipient has that many unread messages (bulk-loaded), then"
+        " one reply through the API in process, inline and stream fan-out, alternated. In"
+        " stream mode the worker's capacity for the same message (from its own meter) is"
+        " added to the request's, and \"applied\" is the time until the recipient's row"
+        " shows it.",
+        "",
+        md_table(
+            [
+                "fan-out",
+                "unread",
+                "write capacity",
+                "table + index",
+                "request ms",
+                "applied ms",
+                "notes",
+            ],
+            _backlog_rows(results["backlog"]),
+        ),
+        "",
+        group if results["group_of_8"] is None else "",
+        "",
+    ]
+
+
+def _spread_cell(stat: dict) -> str:
+    return f"{stat['median']} ({stat['min']}-{stat['max']})"
+
+
+def seeding(results: dict) -> list[str]:
+    case = results["seeding"]
+    labels = {
+        "batch": f"BatchWriteItem, 25 a request, {case['threads']} threads",
+        "single": f"one PutItem a message, {case['threads']} threads",
+        "naive": "one PutItem a message, 1 thread",
+    }
+    return [
+        "## 5. Seeding, like for like",
+        "",
+        f"{case['messages']:,} messages a run, items built before the clock starts, each"
+        " strategy in turn every round. Engine CPU from /proc for the DynamoDB Local"
+        " process.",
+        "",
+        md_table(
+            ["strategy", "messages/s", "requests", "engine CPU ms / message"],
+            [
+                [
+                    label,
+                    _med(case["samples"][key], "messages_per_s", "{:.0f}"),
+                    case["samples"][key][0]["requests"],
+                    _med(case["samples"][key], "engine_cpu_ms_per_message", "{:.3f}"),
+                ]
+                for key, label in labels.items()
+            ],
+        ),
+        "",
+        f"- Like for like (batch / single puts, both {case['threads']} threads):"
+        f" {stats.describe(case['like_for_like'])}.",
+        f"- Best against naive (batch on {case['threads']} threads / one put at a time):"
+        f" {stats.describe(case['best_vs_naive'])}.",
+        "",
+    ]
+
+
+def fanout(results: dict) -> list[str]:
+    case = results["fanout"]
+    worker = case["worker"]
+    return [
+        "## 6. Fan-out lag (stream mode)",
+        "",
+        f"{case['sends']} sends from {case['pairs']} pairs in parallel; each waits from the"
+        " 201 of POST `/api/messages` until the recipient's GET `/api/message_groups`"
+        f" (through the cache, polled every 10 ms) shows it. p50 {case['p50_ms']} ms,"
+        f" p95 {case['p95_ms']} ms, max {case['max_ms']} ms, {case['lost']} not seen within"
+        " 10 s.",
+        "",
+        "The stream worker's own requests over those sends (its meter, bench/worker.py):",
+        "",
+        md_table(
+            [
+                "DynamoDB + Streams calls",
+                "by operation",
+                "HTTP attempts",
+                "write capacity",
+                "writes / send",
+                "write capacity / send",
+            ],
+            [
+                [
+                    worker["dynamodb_requests"],
+                    _ops(worker["dynamodb_by_operation"]),
+                    f"{worker['http_attempts']} ({worker['retries']} retried)",
+                    worker["write_capacity"],
+                    case["worker_writes_per_send"],
+                    case["worker_write_capacity_per_send"],
+                ]
+            ],
+        ),
+        "",
+    ]
+
+
+def profiles(results: dict) -> list[str]:
+    out = ["## 7. Where the time goes", ""]
+    for profile in results["profiles"]:
+        out += _profile(profile)
+    client = results["client_profile"]
+    return [
+        *out,
+        "### The boto3 client on its own",
+        "",
+        f"pyinstrument over {client['calls']} bare inbox Queries ({client['ms_per_call']} ms"
+        " a call under the profiler), by stage (inclusive; the round trip includes the"
+        " engine's time):",
+        "",
+        md_table(
+            ["stage", "ms / call"],
+            [[label, f"{ms:.3f}"] for label, ms in client["stages"].items()],
+        ),
+        "",
+    ]
+
+
+def _profile(profile: dict) -> list[str]:
+    layers, total = profile["by_layer"], profile["ms_per_request"]
+    shares = ", ".join(
+        f"{label.split(' (')[0]} {ms / total:.0%}" for label, ms in layers.items() if ms and total
+    )
+    return [
+        f"### GET `{profile['path']}`, cache {profile['cache']}",
+        "",
+        f"pyinstrument over {profile['requests']} requests in the bench process"
+        f" ({total} ms a request under the profiler; the full tree is in"
+        f" bench/results/profile-{profile['name']}.txt). Share of a request by layer"
+        f" (inclusive, so they overlap): {shares}.",
+        "",
+        md_table(
+            ["layer (inclusive)", "ms / request"],
+            [[label, f"{ms:.2f}"] for label, ms in profile["by_layer"].items()],
+        ),
+        "",
+        md_table(
+            ["the project's own functions (inclusive)", "ms / request"],
+            [
+                [f"`{row['frame']}`", f"{row['ms_per_request']:.3f}"]
+                for row in profile["top_project"]
+            ],
+        ),
+        "",
+        md_table(
+            ["top frames by self time", "ms / request", "share"],
+            [
+                [f"`{row['frame']}`", f"{row['ms_per_request']:.3f}", f"{row['share'] * 100:.1f}%"]
+                for row in profile["top_self"]
+            ],
+        ),
+        "",
+    ]
+
+
+SECTIONS = (request_cost, throughput, floors, api_scale, pages, backlog, seeding, fanout, profiles)
