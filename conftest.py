@@ -4,6 +4,7 @@ counter built on botocore's event hooks."""
 
 import collections
 import itertools
+import os
 import uuid
 
 import pytest

@@ -46,7 +46,8 @@ def test_later_bench_or_docs_commits_keep_the_report_fresh(repo):
 
 
 @pytest.mark.parametrize(
-    "path", ["messaging/views.py", "accounts/models.py", "templates/base.html", "requirements.lock"]
+    "path",
+    ["messaging/views.py", "accounts/models.py", "templates/base.html", "requirements.lock"],
 )
 def test_runtime_change_after_the_measured_commit_makes_the_report_stale(repo, path):
     measured = _commit(repo, "cruddur/settings.py", "v1")
