@@ -19,12 +19,13 @@ class MessageForm(forms.Form):
 
 
 class HandleForm(forms.Form):
+    # One @handle for a direct message, up to seven (spaces or commas between) for a group.
     handle = forms.CharField(
-        max_length=31,
-        label="Message someone by @handle",
+        max_length=300,
+        label="Message someone by @handle (up to 7 for a group)",
         widget=forms.TextInput(
             attrs={
-                "placeholder": "@handle",
+                "placeholder": "@handle @another",
                 "autocapitalize": "none",
                 "autocomplete": "off",
                 "spellcheck": "false",

@@ -199,14 +199,19 @@ def user_get_by_handle(*, handle: str) -> User:
     return user
 
 
+def users_by_handles(*, handles: list[str]) -> dict[str, User]:
+    """The active users with these handles, by lower-cased handle: 1 SQL query."""
+    matches = Q()
+    for text in handles:
+        matches |= Q(handle__iexact=text)
+    return {user.handle.lower(): user for user in User.objects.filter(matches, is_active=True)}
+
+
 def users_get_by_handles(*, handles: list[str]) -> list[User]:
     """The active users with these handles, in the order given: 1 SQL query. NotFound
     names the first handle that is nobody's."""
     texts = [rules.handle_clean(handle) for handle in handles]
-    matches = Q()
-    for text in texts:
-        matches |= Q(handle__iexact=text)
-    found = {user.handle.lower(): user for user in User.objects.filter(matches, is_active=True)}
+    found = users_by_handles(handles=texts)
     for text in texts:
         if text.lower() not in found:
             raise NotFound(f"No user @{text}.")

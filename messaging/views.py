@@ -1,6 +1,8 @@
 """Pages. Each view reads through selectors, writes through services, and renders;
 domain errors become pages in `messaging.middleware`."""
 
+import re
+
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -99,25 +101,71 @@ def conversation_new(request, handle):
 
 @login_required
 def conversation_pick(request):
-    """The "new message" form: a handle in, the conversation (new or existing) out."""
-    form = HandleForm(request.GET or None)
-    status = 200
-    if form.is_valid():
+    """The "new message" form: one or more @handles in, the conversation out.
+
+    One handle goes to the pair's conversation (or its first message). Several go to
+    their group's conversation, or to a page for its first message, which POSTs back
+    here with the handles and the message.
+    """
+    data = request.POST if request.method == "POST" else request.GET
+    form = HandleForm(data or None)
+    message_form = MessageForm(request.POST or None)
+    if not form.is_valid():
+        status = 400 if form.is_bound else 200
+        return render(request, "messaging/new.html", {"handle_form": form}, status=status)
+    handles = [text for text in re.split(r"[\s,]+", form.cleaned_data["handle"]) if text]
+    try:
+        others = _people_named(request.user, handles)
+    except NotFound as error:
+        form.add_error("handle", str(error))
+        return render(request, "messaging/new.html", {"handle_form": form}, status=404)
+    except Invalid as error:
+        for message in error.message.split("\n"):
+            form.add_error("handle", message)
+        return render(request, "messaging/new.html", {"handle_form": form}, status=400)
+    if len(others) == 1 and request.method != "POST":
+        group_uuid = selectors.conversation_find(user=request.user, others=others)
+        if group_uuid is not None:
+            return redirect(_conversation_url(group_uuid))
+        return redirect("messaging:conversation_new", handle=others[0].handle)
+    if request.method == "POST" and message_form.is_valid():
         try:
-            recipient = selectors.user_get_by_handle(handle=form.cleaned_data["handle"])
-            if recipient.pk == request.user.pk:
-                raise Invalid("handle", rules.SELF_MESSAGE)
-            group_uuid = selectors.conversation_find(user=request.user, others=[recipient])
-        except NotFound as error:
-            form.add_error("handle", str(error))
-            status = 404
+            sent = services.conversation_open(
+                sender=request.user, recipients=others, body=message_form.cleaned_data["message"]
+            )
         except Invalid as error:
-            _attach(form, error)
-            status = 400
+            _attach(message_form, error)
         else:
-            if group_uuid is not None:
-                return redirect(_conversation_url(group_uuid))
-            return redirect("messaging:conversation_new", handle=recipient.handle)
-    elif form.is_bound:
-        status = 400
-    return render(request, "messaging/new.html", {"handle_form": form}, status=status)
+            return redirect(_conversation_url(sent.group_uuid))
+    elif request.method != "POST":
+        group_uuid = selectors.conversation_find(user=request.user, others=others)
+        if group_uuid is not None:
+            return redirect(_conversation_url(group_uuid))
+    context = {
+        "other": presenters.person_from_user(others[0]),
+        "new_members": [presenters.person_from_user(user) for user in others],
+        "new_handles": " ".join(user.handle for user in others),
+        "form": message_form,
+        "handle_form": HandleForm(),
+    }
+    status = 400 if message_form.errors else 200
+    return render(request, "messaging/conversation.html", context, status=status)
+
+
+def _people_named(user, handles: list[str]) -> list:
+    """The users behind the typed handles (1 SQL query): Invalid lists every problem with
+    the list itself, NotFound names every handle that is nobody's."""
+    cleaned = rules.handles_clean(handles, own_handle=user.handle)
+    problems = []
+    for text in cleaned:
+        try:
+            rules.handle_clean(text)
+        except NotFound:
+            problems.append(f"@{text} is not a handle (3 to 30 letters, digits or underscores).")
+    if problems:
+        raise Invalid("handle", "\n".join(problems))
+    found = selectors.users_by_handles(handles=cleaned)
+    missing = [text for text in cleaned if text.lower() not in found]
+    if missing:
+        raise NotFound(" ".join(f"No user @{text}." for text in missing))
+    return [found[text.lower()] for text in cleaned]

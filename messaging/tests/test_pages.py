@@ -399,3 +399,50 @@ def test_reopening_a_read_conversation_on_a_warm_cache_costs_only_the_membership
     # Invariant 5 keeps the strongly consistent membership read; messages and badge are
     # cached.
     assert dynamodb_requests == {"BatchGetItem": 1}
+
+
+# --- v2: groups on the pages ------------------------------------------------------------
+
+
+def test_new_message_to_several_handles_starts_a_group_from_its_first_message(
+    messaging_table, as_alice, alice, bob, user_factory
+):
+    carol = user_factory("carol", display_name="Carol Danvers")
+
+    compose = as_alice.get("/messages/new", {"handle": "@bob, carol"})
+    assert compose.status_code == 200
+    assert "New group: Bob Builder, Carol Danvers" in text(compose)
+    assert "holds up to 8 people" in text(compose)
+
+    sent = as_alice.post("/messages/new", {"handle": "bob carol", "message": "hello both"})
+    assert sent.status_code == 302
+    (row,) = selectors.inbox_list(user=carol).items
+    assert sent["Location"].startswith(conversation_url(row.group_uuid))
+    assert row.kind == "group" and row.last_message == "hello both"
+
+    # The same people again (in another order) reopen it; its page names every member.
+    again = as_alice.get("/messages/new", {"handle": "carol bob"})
+    assert again.status_code == 302
+    page = text(as_alice.get(again["Location"]))
+    assert "Bob Builder and Carol Danvers" in page
+    assert "@bob, @carol" in page
+    inbox = text(as_alice.get("/messages"))
+    assert "Bob Builder and Carol Danvers" in inbox
+
+
+def test_new_message_names_every_bad_handle_and_explains_the_limit(
+    messaging_table, as_alice, user_factory
+):
+    user_factory("bob")
+    unknown = as_alice.get("/messages/new", {"handle": "bob ghost phantom"})
+    assert unknown.status_code == 404
+    assert "No user @ghost." in text(unknown) and "No user @phantom." in text(unknown)
+
+    crowd = " ".join(f"friend{n}" for n in range(8))
+    too_many = as_alice.get("/messages/new", {"handle": crowd})
+    assert too_many.status_code == 400
+    assert "at most 8 people" in text(too_many)
+
+    mine = as_alice.get("/messages/new", {"handle": "bob alice"})
+    assert mine.status_code == 400
+    assert "That&#x27;s you" in text(mine)
