@@ -18,7 +18,7 @@ MODULES = [
     "messaging/cache_keys.py",
     "messaging/stats.py",
 ]
-PACKAGES = ["messaging/dynamo"]
+PACKAGES = ["messaging/dynamo", "messaging/events"]
 # boto3 is pinned rather than taken from the runtime, so the Lambda runs the botocore
 # the tests ran; redis-py invalidates the web cache.
 REQUIREMENTS = ["boto3", "redis"]

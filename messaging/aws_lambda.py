@@ -9,7 +9,7 @@ processes' cache, REDIS_URL and CACHE_KEY_PREFIX.
 import logging
 import os
 
-from messaging import cache_keys
+from messaging import cache_keys, events
 from messaging.dynamo import MessagingTable
 from messaging.dynamo.fanout import FanoutResult, records_apply
 
@@ -23,6 +23,14 @@ def handler(event: dict, context: object = None) -> dict:
     table = MessagingTable(os.environ.get("MESSAGING_TABLE", "cruddur-messages"))
     result = records_apply(records=event.get("Records") or [], table=table)
     _invalidate(result)
+    # live-events hook (issue 13): after the rows moved; never fails the batch.
+    events.publish_after_fanout(
+        messages=result.messages,
+        target=events.Target(
+            redis_url=os.environ.get("REDIS_URL", ""),
+            prefix=os.environ.get("CACHE_KEY_PREFIX", "cruddur"),
+        ),
+    )
     logger.info("stream batch %s", result.summary())
     return {"batchItemFailures": result.batch_item_failures()}
 

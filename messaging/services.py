@@ -8,12 +8,13 @@ from datetime import UTC, datetime, timedelta
 
 from django.conf import settings
 
-from messaging import cache
+from messaging import cache, events
 from messaging.dynamo import IdempotencyRecord, Member, Message
 from messaging.dynamo.fanout import FanoutResult, records_apply
 from messaging.dynamo.keys import group_uuid_for_pair, parse_message_sk
 from messaging.dynamo.table import GroupExists, IdempotentReplay, NotAMember, StaleSortKey
 from messaging.errors import IdempotencyKeyReused, Invalid, NotFound, StoreUnavailable
+from messaging.events.web import target as events_target
 from messaging.selectors import (
     chat_message_from_record,
     conversation_get,
@@ -106,6 +107,15 @@ def _fanout_inline() -> bool:
     return settings.MESSAGING_FANOUT != "stream"
 
 
+# live-events hook (issue 13): called where this request itself moved the inbox rows.
+def _publish_delivered(message: Message, sender) -> None:
+    events.publish_after_fanout(
+        messages=[message],
+        target=events_target(),
+        senders={sender.uuid: {"handle": sender.handle, "display_name": sender.display_name}},
+    )
+
+
 def _append(
     *, sender, group_uuid, recipient_uuid, body, target, idempotency_key, after_sk=None
 ) -> ChatMessage:
@@ -138,6 +148,8 @@ def _append(
             group_uuid=group_uuid,
             user_uuids=(sender.uuid, recipient_uuid) if _fanout_inline() else (),
         )
+        if _fanout_inline():
+            _publish_delivered(message, sender)
         return chat_message_from_record(message, {sender.uuid: person_from_user(sender)})
     # Only reachable if newer messages keep winning every attempt: a transient overload.
     raise StoreUnavailable("The conversation is busy; please send again.")
@@ -205,6 +217,7 @@ def conversation_start(
         )
     # Both rows were written by the request in either fan-out mode.
     cache.conversation_invalidate(group_uuid=group_uuid, user_uuids=(sender.uuid, recipient.uuid))
+    _publish_delivered(message, sender)
     return chat_message_from_record(message, {sender.uuid: person_from_user(sender)})
 
 
@@ -221,16 +234,18 @@ def conversation_mark_read(
     group_uuid = uuid_clean(group_uuid)
     if conversation is None or conversation.group_uuid != group_uuid:
         row = conversation_get(user=user, group_uuid=group_uuid)
-        last_message_sk, seen, last_read = (
+        last_message_sk, seen, last_read, other_uuid = (
             row.last_message_sk,
             row.unread_message_sks,
             row.last_read_sk,
+            row.other.uuid,
         )
     else:
-        last_message_sk, seen, last_read = (
+        last_message_sk, seen, last_read, other_uuid = (
             conversation.last_message_sk,
             conversation.unread_message_sks,
             conversation.last_read_sk,
+            conversation.other.uuid,
         )
     up_to = max(last_message_sk, through_sk or "")
     if not seen and last_read is not None and last_read >= up_to:
@@ -243,6 +258,15 @@ def conversation_mark_read(
     )
     if marked:
         cache.conversation_invalidate(user_uuids=(user.uuid,))
+        # live-events hook (issue 13): the `read` event for "Seen".
+        events.publish_read(
+            target=events_target(),
+            group_uuid=group_uuid,
+            reader_uuid=user.uuid,
+            members=(user.uuid, other_uuid),
+            last_read_at=parse_message_sk(up_to)[0],
+            send_read_receipts=user.send_read_receipts,
+        )
     return marked
 
 
@@ -257,6 +281,8 @@ def inbox_fanout_apply(*, records: list[dict]) -> FanoutResult:
     """
     result = records_apply(records=records, table=messaging_table())
     cache.conversation_invalidate(user_uuids=result.members)
+    # live-events hook (issue 13): after the rows moved.
+    events.publish_after_fanout(messages=result.messages, target=events_target())
     if result.unavailable:
         raise StoreUnavailable(result.unavailable)
     return result
