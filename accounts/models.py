@@ -13,7 +13,9 @@ HANDLE_PATTERN = r"^[A-Za-z0-9_]{3,30}$"
 
 def time_zone_validate(value: str) -> None:
     if value and value not in zoneinfo.available_timezones():
-        raise ValidationError("Pick a time zone from the list (an IANA name such as Europe/Paris).")
+        raise ValidationError(
+            "Pick a time zone from the list (an IANA name such as Europe/Paris)."
+        )
 
 
 handle_validator = RegexValidator(

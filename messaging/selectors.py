@@ -2,6 +2,7 @@
 
 import re
 import uuid
+from datetime import datetime
 from functools import partial
 
 from django.conf import settings
@@ -11,7 +12,7 @@ from accounts.models import HANDLE_PATTERN
 from messaging import cache
 from messaging.cursors import cursor_decode, cursor_encode
 from messaging.dynamo import InboxRow, Message
-from messaging.dynamo.keys import MalformedKey, group_uuid_for_pair
+from messaging.dynamo.keys import MalformedKey, group_uuid_for_pair, parse_message_sk
 from messaging.errors import Invalid, InvalidCursor, NotFound
 from messaging.store import messaging_table
 from messaging.types import ChatMessage, Conversation, ConversationDetail, CursorPage, Person
@@ -141,11 +142,17 @@ def conversation_get(*, user, group_uuid: uuid.UUID | str) -> InboxRow:
 
 
 def conversation_detail(
-    *, user, group_uuid: uuid.UUID | str, cursor: str | None = None, page_size: int | None = None
+    *,
+    user,
+    group_uuid: uuid.UUID | str,
+    cursor: str | None = None,
+    page_size: int | None = None,
+    people: dict[uuid.UUID, Person] | None = None,
 ) -> ConversationDetail:
     """A conversation and one page of its messages (newest page first, each page in time
     order). 1 GetItem (membership, never cached) + 1 Query (none when the first page is
-    cached); at most 1 SQL query."""
+    cached); at most 1 SQL query, none when `people` (names the caller already
+    resolved, e.g. for the inbox beside the conversation) holds the other member."""
     limit = page_size_clean(page_size)
     position = cursor_decode(kind=MESSAGES_CURSOR, cursor=cursor)
     row = conversation_get(user=user, group_uuid=group_uuid)
@@ -163,7 +170,10 @@ def conversation_detail(
         )
     except MalformedKey as exc:
         raise InvalidCursor() from exc
-    people = people_by_uuid(uuids={row.other.uuid}, known=(user,))
+    if people is None or row.other.uuid not in people:
+        people = people_by_uuid(uuids={row.other.uuid}, known=(user,))
+    else:
+        people = {**people, user.uuid: person_from_user(user)}
     return ConversationDetail(
         conversation=conversation_from_row(row, people),
         messages=CursorPage(
@@ -171,6 +181,23 @@ def conversation_detail(
             next_cursor=cursor_encode(kind=MESSAGES_CURSOR, position=page.next_position),
         ),
     )
+
+
+def member_read_position(*, conversation: Conversation) -> datetime | None:
+    """How far the other member of a pair has read (the time of the newest message they
+    have read), for "Seen"; None if they read nothing or turned read receipts off.
+
+    1 GetItem of the other member's inbox row and, only when there is a position to
+    show, 1 SQL query for their setting. Groups will read every member's row instead.
+    """
+    row = messaging_table().inbox_row_get(
+        user_uuid=conversation.other.uuid, group_uuid=conversation.group_uuid
+    )
+    if row is None or row.last_read_sk is None:
+        return None
+    if not User.objects.filter(uuid=conversation.other.uuid, send_read_receipts=True).exists():
+        return None
+    return parse_message_sk(row.last_read_sk)[0]
 
 
 def message_list(
