@@ -100,65 +100,92 @@ class AsgiServer:
 
 
 @pytest.fixture
-def asgi_server(transactional_db, messaging_table, live_events, settings, tmp_path):
-    """The project under uvicorn (the ASGI server production runs) on a free loopback
-    port, pointed at this test's database, table and Redis prefix. Rows the test commits
-    are visible to it, so it needs a transactional database."""
+def start_asgi_server(transactional_db, messaging_table, live_events, settings, tmp_path):
+    """`start_asgi_server(**env)`: the project under uvicorn (the ASGI server production
+    runs) on a free loopback port, pointed at this test's database, table and Redis
+    prefix, with `env` on top. Rows the test commits are visible to it, so it needs a
+    transactional database. Stopped at the end of the test."""
     from django.db import connection
 
     database = connection.settings_dict
     if database["ENGINE"] != "django.db.backends.postgresql":
         pytest.skip("the ASGI server shares the test database only on Postgres")
-    port = dynamodb_local.free_port()
-    env = {
-        **os.environ,
-        "DATABASE_URL": (
-            f"postgres://{database['USER']}:{database['PASSWORD'] or ''}@"
-            f"{database['HOST'] or '127.0.0.1'}:{database['PORT'] or 5432}/{database['NAME']}"
-        ),
-        "DATABASE_CONN_MAX_AGE": "0",
-        "DJANGO_DEBUG": "1",
-        "REDIS_URL": live_events.redis_url,
-        "CACHE_KEY_PREFIX": live_events.prefix,
-        "MESSAGING_TABLE": messaging_table.name,
-        "MESSAGING_FANOUT": settings.MESSAGING_FANOUT,
-        "MESSAGING_EVENTS_HEARTBEAT": "0.5",
-        "MESSAGING_EVENTS_RETRY_MS": "500",
-        "MESSAGING_TYPING_RATE": "1000/min",
-    }
-    env.pop("DJANGO_TEST_DATABASE_NAME", None)
-    log_path = tmp_path / "uvicorn.log"
-    with log_path.open("w") as log:
-        process = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "uvicorn",
-                "cruddur.asgi:application",
-                "--host",
-                "127.0.0.1",
-                "--port",
-                str(port),
-                "--lifespan",
-                "off",
-                "--no-access-log",
-            ],
-            cwd=settings.BASE_DIR,
-            env=env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
-    try:
+    processes = []
+
+    def start(**extra_env) -> AsgiServer:
+        port = dynamodb_local.free_port()
+        env = {
+            **os.environ,
+            "DATABASE_URL": (
+                f"postgres://{database['USER']}:{database['PASSWORD'] or ''}@"
+                f"{database['HOST'] or '127.0.0.1'}:{database['PORT'] or 5432}/{database['NAME']}"
+            ),
+            "DATABASE_CONN_MAX_AGE": "0",
+            "DJANGO_DEBUG": "1",
+            "REDIS_URL": live_events.redis_url,
+            "CACHE_KEY_PREFIX": live_events.prefix,
+            "MESSAGING_TABLE": messaging_table.name,
+            "MESSAGING_FANOUT": settings.MESSAGING_FANOUT,
+            "MESSAGING_EVENTS_HEARTBEAT": "0.5",
+            "MESSAGING_EVENTS_RETRY_MS": "500",
+            "MESSAGING_TYPING_RATE": "1000/min",
+            **extra_env,
+        }
+        env.pop("DJANGO_TEST_DATABASE_NAME", None)
+        log_path = tmp_path / f"uvicorn-{port}.log"
+        with log_path.open("w") as log:
+            process = subprocess.Popen(
+                [
+                    sys.executable,
+                    "-m",
+                    "uvicorn",
+                    "cruddur.asgi:application",
+                    "--host",
+                    "127.0.0.1",
+                    "--port",
+                    str(port),
+                    "--lifespan",
+                    "off",
+                    "--no-access-log",
+                    # Open event streams would otherwise hold a shutdown forever.
+                    "--timeout-graceful-shutdown",
+                    "1",
+                ],
+                cwd=settings.BASE_DIR,
+                env=env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+            )
+        processes.append(process)
         deadline = time.monotonic() + 30
         while not dynamodb_local.port_open(port):
             if process.poll() is not None or time.monotonic() > deadline:
                 pytest.fail(f"uvicorn did not start:\n{log_path.read_text()[-3000:]}")
             time.sleep(0.1)
-        yield AsgiServer(f"http://127.0.0.1:{port}", log_path)
-    finally:
+        return AsgiServer(f"http://127.0.0.1:{port}", log_path)
+
+    yield start
+    for process in processes:
         process.terminate()
         try:
             process.wait(timeout=10)
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
+    # Postgres ends a dead client's sessions a moment later; the test database can only
+    # be flushed or dropped once they are gone.
+    deadline = time.monotonic() + 5
+    with connection.cursor() as cursor:
+        while time.monotonic() < deadline:
+            cursor.execute(
+                "SELECT count(*) FROM pg_stat_activity"
+                " WHERE datname = current_database() AND pid <> pg_backend_pid()"
+            )
+            if cursor.fetchone()[0] == 0:
+                break
+            time.sleep(0.05)
+
+
+@pytest.fixture
+def asgi_server(start_asgi_server):
+    return start_asgi_server()
