@@ -246,6 +246,7 @@ def test_messages_typing_and_seen_arrive_live_in_both_browsers(asgi_server, brow
     expect(alice.locator(".message__body").last).to_have_text("on my way")
     expect(alice.get_by_test_id("typing")).to_be_hidden()
     expect(alice.get_by_test_id("seen")).to_be_hidden()
+    expect(alice.locator(".inbox__preview").first).to_have_text("on my way")
     # Consecutive messages from Alice are one run under one name.
     expect(bob.locator(".message:not(.message--cont) .message__sender")).to_have_text(
         ["Alice Liddell", "Bob Builder"]
@@ -261,6 +262,7 @@ def test_messages_typing_and_seen_arrive_live_in_both_browsers(asgi_server, brow
     expect(alice.locator(".message__body").last).to_have_text("did you get this while offline?")
     alice.wait_for_timeout(1500)
     expect(alice.locator(".message__body", has_text="while offline")).to_have_count(1)
+    expect(alice.locator(".inbox__preview").first).to_have_text("did you get this while offline?")
     streaming(alice)
     screenshot(alice, "live-after-reconnect-desktop")
 

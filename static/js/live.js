@@ -591,6 +591,8 @@
   }
 
   window.addEventListener("online", function () {
+    // Events that came while offline may have found every request failing: catch up.
+    resync();
     if (source) return;
     failures = 0;
     connect();
