@@ -331,3 +331,21 @@ def test_conversation_page_on_a_phone_and_the_profile_it_links_to(asgi_server, b
     alice.wait_for_url("**/people/bob")
     expect(alice.get_by_test_id("person")).to_contain_text("@bob")
     screenshot(alice, "person-phone")
+
+
+def test_an_invalid_password_field_is_visibly_marked(live_server, browser, user_factory):
+    from playwright.sync_api import expect
+
+    alice = signed_in(browser, live_server, user_factory("alice", time_zone="UTC"))
+    alice.goto("/accounts/password/change/")
+    alice.get_by_label("Old password").fill("not-my-password")
+    alice.get_by_label("New password", exact=True).fill("a-brand-new-passphrase")
+    alice.get_by_label("New password confirmation").fill("a-brand-new-passphrase")
+    alice.get_by_role("button", name="Change password").click()
+
+    old = alice.get_by_label("Old password")
+    expect(old).to_have_attribute("aria-invalid", "true")
+    old.evaluate("field => field.blur()")
+    # The danger colour, not the neutral border every password field has.
+    expect(old).to_have_css("border-top-color", "rgb(180, 35, 24)")
+    screenshot(alice, "password-change-error-desktop")
