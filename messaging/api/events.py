@@ -154,13 +154,13 @@ async def events_stream(request):
         found = await _authenticate(request)
     except exceptions.APIException as exc:
         return _problem(
-            exc.status_code, str(exc.detail), **{"WWW-Authenticate": 'Token realm="api"'}
+            exc.status_code, str(exc.detail), **{"WWW-Authenticate": "Token"}
         )
     if found is None:
         return _problem(
             401,
             "Authentication credentials were not provided.",
-            **{"WWW-Authenticate": 'Token realm="api"'},
+            **{"WWW-Authenticate": "Token"},
         )
     user, still_valid = found
     target = events_target()
