@@ -1,22 +1,18 @@
 import logging
 
 from django.shortcuts import render
+from django.utils.deprecation import MiddlewareMixin
 
 from messaging.errors import Invalid, NotFound, StoreUnavailable
 
 logger = logging.getLogger(__name__)
 
 
-class MessagingErrorsMiddleware:
+class MessagingErrorsMiddleware(MiddlewareMixin):
     """Turns domain errors raised by pages (and the admin's read-only views) into the
     site's own 400, 404 and 503 pages. The API maps the same errors in its own
-    exception handler, which runs before this."""
-
-    def __init__(self, get_response):
-        self.get_response = get_response
-
-    def __call__(self, request):
-        return self.get_response(request)
+    exception handler, which runs before this. MiddlewareMixin makes it async-capable,
+    so under ASGI the event streams skip the synchronous-middleware thread."""
 
     def process_exception(self, request, exception):
         if isinstance(exception, StoreUnavailable):

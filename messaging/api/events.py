@@ -61,6 +61,21 @@ events are unavailable (no Redis): poll the API instead.
 """
 
 
+WARNING_INTERVAL = 60.0
+_warned_at: float | None = None
+
+
+def _unavailable(exc: Exception) -> None:
+    """Log an outage at most once per WARNING_INTERVAL: thousands of streams fail at
+    once when Redis does."""
+    global _warned_at
+    now = time.monotonic()
+    if _warned_at is not None and now - _warned_at < WARNING_INTERVAL:
+        return
+    _warned_at = now
+    logger.warning("live event streams unavailable (%s)", type(exc).__name__)
+
+
 def _problem(code: int, detail: str, **headers) -> JsonResponse:
     return JsonResponse({"detail": detail}, status=code, headers=headers)
 
@@ -134,8 +149,9 @@ async def _frames(subscription: Subscription, still_valid: Check) -> AsyncIterat
             yield ": heartbeat\n\n"
             check_at = time.monotonic() + heartbeat
     except Exception as exc:
-        # Redis went away mid-stream: end it; the client reconnects and re-syncs.
-        logger.warning("live event stream ended (%s)", type(exc).__name__)
+        # Redis went away mid-stream, or the client fell too far behind: end it; the
+        # client reconnects and re-syncs.
+        _unavailable(exc)
     finally:
         await subscription.close()
 
@@ -153,9 +169,7 @@ async def events_stream(request):
     try:
         found = await _authenticate(request)
     except exceptions.APIException as exc:
-        return _problem(
-            exc.status_code, str(exc.detail), **{"WWW-Authenticate": "Token"}
-        )
+        return _problem(exc.status_code, str(exc.detail), **{"WWW-Authenticate": "Token"})
     if found is None:
         return _problem(
             401,
@@ -172,7 +186,7 @@ async def events_stream(request):
     try:
         await subscription.__aenter__()
     except Exception as exc:
-        logger.warning("live events unavailable (%s)", type(exc).__name__)
+        _unavailable(exc)
         return _problem(503, "Live events are unavailable; poll the API.", **{"Retry-After": "10"})
     response = StreamingHttpResponse(
         _frames(subscription, still_valid), content_type="text/event-stream"

@@ -202,3 +202,19 @@ def test_the_stream_under_a_wsgi_server_says_to_poll(api_client, alice):
 
     assert response.status_code == 503
     assert response.json() == {"detail": "Live events need the ASGI server; poll the API."}
+
+
+def test_every_open_stream_of_a_user_gets_the_event_and_one_closing_leaves_the_others(
+    asgi_server, alice, bob
+):
+    headers = token_for(bob)
+    first, second, third = (open_stream(asgi_server, **headers) for _ in range(3))
+    for stream in (first, second, third):
+        stream.frames(until=lambda frame: frame[0] == "retry: 500")
+    third.response.close()
+
+    sent = services.conversation_start(sender=alice, handle="bob", body="hi bob")
+
+    for stream in (first, second):
+        frames = stream.frames(until=is_event("inbox"))
+        assert any(f'"uuid":"{sent.uuid}"' in line for frame in frames for line in frame)
