@@ -349,3 +349,55 @@ def test_an_invalid_password_field_is_visibly_marked(live_server, browser, user_
     # The danger colour, not the neutral border every password field has.
     expect(old).to_have_css("border-top-color", "rgb(180, 35, 24)")
     screenshot(alice, "password-change-error-desktop")
+
+
+def test_relative_times_in_the_inbox_keep_ticking(messaging_table, live_server, browser, people):
+    from datetime import timedelta
+
+    from playwright.sync_api import expect
+
+    from messaging import services
+
+    services.conversation_start(sender=people["bob"], handle="alice", body="tick tock")
+    alice = signed_in(browser, live_server, people["alice"])
+    alice.clock.install()
+    alice.goto("/messages")
+    expect(alice.locator(".inbox__time").first).to_have_text("just now")
+
+    alice.clock.fast_forward(int(timedelta(minutes=3).total_seconds() * 1000))
+
+    expect(alice.locator(".inbox__time").first).to_have_text("3 min ago")
+
+
+def test_scrolling_up_loads_older_messages_above_without_leaving_the_page(
+    messaging_table, live_server, browser, people, settings
+):
+    from playwright.sync_api import expect
+
+    from messaging import services
+
+    settings.MESSAGING_PAGE_SIZE = 5
+    first = services.conversation_start(sender=people["bob"], handle="alice", body="message 0")
+    for number in range(1, 12):
+        services.message_create(
+            sender=people["bob"], group_uuid=first.group_uuid, body=f"message {number}"
+        )
+    # Short enough that one page of messages overflows the thread.
+    alice = signed_in(
+        browser, live_server, people["alice"], viewport={"width": 1280, "height": 520}
+    )
+    alice.goto(f"/messages/{first.group_uuid}")
+    bodies = alice.locator(".message__body")
+    expect(bodies).to_have_count(5)
+    url = alice.url
+
+    alice.locator(".thread__scroll").evaluate("scroller => { scroller.scrollTop = 0; }")
+    expect(bodies).to_have_count(10)
+    alice.locator(".thread__scroll").evaluate("scroller => { scroller.scrollTop = 0; }")
+
+    expect(bodies).to_have_count(12)
+    expect(bodies.first).to_have_text("message 0")
+    expect(bodies.last).to_have_text("message 11")
+    expect(alice.get_by_role("link", name="Older messages")).to_have_count(0)
+    assert alice.url == url
+    screenshot(alice, "older-messages-loaded-desktop")

@@ -483,15 +483,10 @@
       event.preventDefault();
       loadOlder(olderLink);
     });
-    if ("IntersectionObserver" in window) {
-      // Scrolling up to the top loads the page before it, as in any messaging app.
-      new IntersectionObserver(function (entries) {
-        if (entries.some(function (entry) { return entry.isIntersecting; }) && olderLink.isConnected &&
-          scroller.scrollTop < scroller.scrollHeight - scroller.clientHeight) {
-          loadOlder(olderLink);
-        }
-      }, { root: scroller }).observe(olderLink);
-    }
+    // Scrolling up to the top loads the page before it, as in any messaging app.
+    scroller.addEventListener("scroll", function () {
+      if (scroller.scrollTop < 80 && olderLink.isConnected) loadOlder(olderLink);
+    }, { passive: true });
   }
 
   // ---- Catching up ----------------------------------------------------------------------
