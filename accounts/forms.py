@@ -1,3 +1,5 @@
+import zoneinfo
+
 from django import forms
 from django.contrib.auth.forms import BaseUserCreationForm
 
@@ -48,6 +50,26 @@ class ProfileForm(forms.Form):
         widget=forms.FileInput(attrs={"accept": "image/*"}),
     )
     remove_avatar = forms.BooleanField(required=False, label="Remove my avatar")
+    time_zone = forms.ChoiceField(
+        label="Time zone",
+        required=False,
+        help_text="Times on every page are shown in this zone.",
+    )
+    send_read_receipts = forms.BooleanField(
+        required=False,
+        label="Send read receipts",
+        help_text="When on, the people you talk to see \u201cSeen\u201d once you have read"
+        " their messages. When off, you don't tell them.",
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # Built per form: the list comes from the system's tz database.
+        time_zone = self.fields["time_zone"]
+        assert isinstance(time_zone, forms.ChoiceField)
+        time_zone.choices = [("", "Not set (UTC)")] + [
+            (name, name.replace("_", " ")) for name in sorted(zoneinfo.available_timezones())
+        ]
 
     def clean_display_name(self):
         name = self.cleaned_data["display_name"].strip()

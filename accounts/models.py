@@ -1,4 +1,5 @@
 import uuid
+import zoneinfo
 
 from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
 from django.core.exceptions import ValidationError
@@ -8,6 +9,14 @@ from django.db.models.functions import Lower
 from django.utils import timezone
 
 HANDLE_PATTERN = r"^[A-Za-z0-9_]{3,30}$"
+
+
+def time_zone_validate(value: str) -> None:
+    if value and value not in zoneinfo.available_timezones():
+        raise ValidationError(
+            "Pick a time zone from the list (an IANA name such as Europe/Paris)."
+        )
+
 
 handle_validator = RegexValidator(
     HANDLE_PATTERN,
@@ -61,6 +70,17 @@ class User(AbstractBaseUser, PermissionsMixin):
     bio = models.TextField(blank=True, max_length=500)
     avatar = models.ImageField(upload_to="avatars/", blank=True)
     cognito_user_id = models.CharField(max_length=128, blank=True, null=True, unique=True)
+    # Blank until the browser reports its zone on the first visit; pages show UTC until then.
+    time_zone = models.CharField(
+        max_length=64,
+        blank=True,
+        validators=[time_zone_validate],
+        help_text="Times on every page are shown in this zone.",
+    )
+    send_read_receipts = models.BooleanField(
+        default=True,
+        help_text="Let the people you talk to see when you have read their messages.",
+    )
     is_active = models.BooleanField(default=True)
     is_staff = models.BooleanField(default=False)
     date_joined = models.DateTimeField(default=timezone.now)

@@ -8,7 +8,7 @@ from django.core.files.base import ContentFile
 from django.db import transaction
 from PIL import Image, ImageOps, UnidentifiedImageError
 
-from accounts.models import User
+from accounts.models import User, time_zone_validate
 
 AVATAR_MAX_BYTES = 2 * 1024 * 1024
 AVATAR_SIZE = 256
@@ -64,12 +64,18 @@ def user_profile_update(
     bio: str,
     avatar: ContentFile | None = None,
     remove_avatar: bool = False,
+    time_zone: str | None = None,
+    send_read_receipts: bool | None = None,
 ) -> User:
     """Change the profile. Names are resolved when pages are read, so nothing is copied
     to DynamoDB: the new name shows in every inbox and conversation at once."""
     old_avatar_name = user.avatar.name if user.avatar else ""
     user.display_name = display_name
     user.bio = bio
+    if time_zone is not None:
+        user.time_zone = time_zone
+    if send_read_receipts is not None:
+        user.send_read_receipts = send_read_receipts
     # Validate before storing a file, so a rejected change leaves no orphan upload.
     user.full_clean(exclude=["password", "avatar"])
     if avatar is not None:
@@ -78,7 +84,24 @@ def user_profile_update(
     elif remove_avatar:
         user.avatar = ""
     with transaction.atomic():
-        user.save(update_fields=["display_name", "bio", "avatar"])
+        user.save(
+            update_fields=["display_name", "bio", "avatar", "time_zone", "send_read_receipts"]
+        )
     if old_avatar_name and old_avatar_name != (user.avatar.name if user.avatar else ""):
         transaction.on_commit(lambda: user.avatar.storage.delete(old_avatar_name))
     return user
+
+
+def user_time_zone_default(*, user: User, time_zone: str) -> bool:
+    """The zone the browser reported on a first visit, kept unless one is already set
+    (the profile is where a person changes it). False for a name that is not a zone."""
+    try:
+        time_zone_validate(time_zone)
+    except ValidationError:
+        return False
+    if not time_zone or user.time_zone:
+        return False
+    updated = User.objects.filter(pk=user.pk, time_zone="").update(time_zone=time_zone)
+    if updated:
+        user.time_zone = time_zone
+    return bool(updated)

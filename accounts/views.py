@@ -1,11 +1,14 @@
 from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth.decorators import login_required
-from django.shortcuts import redirect, render
+from django.http import HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.http import require_POST
 
 from accounts.forms import ProfileForm, SignupForm
-from accounts.services import user_create, user_profile_update
+from accounts.models import User
+from accounts.services import user_create, user_profile_update, user_time_zone_default
 
 
 def _next_url(request) -> str | None:
@@ -42,7 +45,12 @@ def profile(request):
     form = ProfileForm(
         request.POST or None,
         request.FILES or None,
-        initial={"display_name": user.display_name, "bio": user.bio},
+        initial={
+            "display_name": user.display_name,
+            "bio": user.bio,
+            "time_zone": user.time_zone,
+            "send_read_receipts": user.send_read_receipts,
+        },
     )
     if request.method == "POST" and form.is_valid():
         user_profile_update(
@@ -51,8 +59,27 @@ def profile(request):
             bio=form.cleaned_data["bio"],
             avatar=form.cleaned_data["avatar"],
             remove_avatar=form.cleaned_data["remove_avatar"],
+            time_zone=form.cleaned_data["time_zone"],
+            send_read_receipts=form.cleaned_data["send_read_receipts"],
         )
         messages.success(request, "Profile saved.")
         return redirect("accounts:profile")
     status = 400 if form.errors else 200
     return render(request, "accounts/profile.html", {"form": form}, status=status)
+
+
+@login_required
+@require_POST
+def time_zone_default(request):
+    """The browser's own zone, posted once by the pages' script while none is stored."""
+    changed = user_time_zone_default(
+        user=request.user, time_zone=request.POST.get("time_zone", "")
+    )
+    return HttpResponse(status=204 if changed else 409)
+
+
+@login_required
+def person(request, handle):
+    """Someone's public profile: name, handle, bio and avatar."""
+    shown = get_object_or_404(User, handle__iexact=handle.removeprefix("@"), is_active=True)
+    return render(request, "accounts/person.html", {"person": shown})

@@ -54,6 +54,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "accounts.middleware.user_time_zone_middleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "messaging.middleware.DynamoDeadlineMiddleware",
@@ -62,6 +63,8 @@ MIDDLEWARE = [
 
 ROOT_URLCONF = "cruddur.urls"
 WSGI_APPLICATION = "cruddur.wsgi.application"
+# Live events (/api/events) need an ASGI server: `uvicorn cruddur.asgi:application`.
+ASGI_APPLICATION = "cruddur.asgi.application"
 
 TEMPLATES = [
     {
@@ -170,6 +173,11 @@ MESSAGING_MAX_PAGE_SIZE = 100
 # Seconds within which a request has its answer, however DynamoDB behaves: past it no
 # further attempt is made and the request answers 503 with Retry-After.
 DYNAMODB_REQUEST_DEADLINE = float(os.environ.get("DYNAMODB_REQUEST_DEADLINE", "4.5"))
+# Live events on /api/events: seconds between heartbeats (each re-checks the session or
+# token, so a stream ends within one interval of a logout), and the reconnect delay the
+# stream suggests to clients.
+MESSAGING_EVENTS_HEARTBEAT = float(os.environ.get("MESSAGING_EVENTS_HEARTBEAT", "15"))
+MESSAGING_EVENTS_RETRY_MS = int(os.environ.get("MESSAGING_EVENTS_RETRY_MS", "3000"))
 
 COGNITO_USER_POOL_ID = os.environ.get("COGNITO_USER_POOL_ID", "")
 COGNITO_APP_CLIENT_ID = os.environ.get("COGNITO_APP_CLIENT_ID", "")
@@ -191,6 +199,8 @@ REST_FRAMEWORK = {
 # API rate limits ("<count>/<sec|min|hour|day>"), counted in the default cache.
 MESSAGING_SEND_RATE = os.environ.get("MESSAGING_SEND_RATE", "30/min")
 API_AUTH_TOKEN_RATE = os.environ.get("API_AUTH_TOKEN_RATE", "10/min")
+# Pages post a typing notice at most every few seconds while someone types.
+MESSAGING_TYPING_RATE = os.environ.get("MESSAGING_TYPING_RATE", "30/min")
 
 SPECTACULAR_SETTINGS = {
     "TITLE": "Cruddur messaging API",
@@ -200,11 +210,25 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # GET /api/events is an async (non-DRF) view; this hook documents it.
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "messaging.api.events.events_schema",
+    ],
 }
 
 # json: one object a line, for CloudWatch Logs Insights; text: readable, for `make dev`.
 LOG_FORMAT = os.environ.get("DJANGO_LOG_FORMAT", "text" if DEBUG else "json")
 LOG_LEVEL = os.environ.get("DJANGO_LOG_LEVEL", "INFO")
+# Password reset mails: printed to the console in development.
+EMAIL_BACKEND = os.environ.get(
+    "DJANGO_EMAIL_BACKEND",
+    "django.core.mail.backends.console.EmailBackend"
+    if DEBUG
+    else "django.core.mail.backends.smtp.EmailBackend",
+)
+DEFAULT_FROM_EMAIL = os.environ.get("DJANGO_DEFAULT_FROM_EMAIL", "Cruddur <no-reply@localhost>")
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,

@@ -2,7 +2,11 @@ from django.conf import settings
 from django.conf.urls.static import static
 from django.contrib import admin
 from django.shortcuts import redirect
+from django.templatetags.static import static as static_url
 from django.urls import include, path
+from django.views.generic import RedirectView
+
+from accounts import views as accounts_views
 
 
 def home(request):
@@ -13,6 +17,9 @@ urlpatterns = [
     path("", home, name="home"),
     path("admin/", admin.site.urls),
     path("accounts/", include("accounts.urls")),
+    path("people/<str:handle>", accounts_views.person, name="person"),
+    # Browsers and feed readers ask for /favicon.ico whatever the page links.
+    path("favicon.ico", RedirectView.as_view(url=static_url("img/favicon.ico"), permanent=True)),
     path("api/", include("messaging.api.urls")),
     path("", include("messaging.urls")),
 ]

@@ -17,7 +17,7 @@ MODULES = [
     "messaging/cache_keys.py",
     "messaging/stats.py",
 ]
-PACKAGES = ["messaging/dynamo", "messaging/stream"]
+PACKAGES = ["messaging/dynamo", "messaging/stream", "messaging/events"]
 # boto3 is pinned rather than taken from the runtime, so the Lambda runs the botocore
 # the tests ran; redis-py invalidates the web cache.
 REQUIREMENTS = ["boto3", "redis"]

@@ -23,6 +23,7 @@ def person_from_user(user: User) -> Person:
         handle=user.handle,
         display_name=user.display_name,
         avatar_url=user.avatar.url if user.avatar else None,
+        shares_read_receipts=user.send_read_receipts,
     )
 
 

@@ -9,7 +9,7 @@ from django.db.models import Q
 from accounts.models import User
 from messaging import cache, presenters, rules
 from messaging.cursors import cursor_decode, cursor_encode
-from messaging.dynamo import InboxRow, Membership, Page
+from messaging.dynamo import InboxRow, Membership, Message, Page
 from messaging.dynamo.keys import MalformedKey, group_uuid_for_members
 from messaging.errors import InvalidCursor, NotFound
 from messaging.store import messaging_table
@@ -27,7 +27,7 @@ def people_by_uuid(
     missing = set(uuids) - people.keys()
     if missing:
         for user in User.objects.filter(uuid__in=missing).only(
-            "uuid", "handle", "display_name", "avatar"
+            "uuid", "handle", "display_name", "avatar", "send_read_receipts"
         ):
             people[user.uuid] = presenters.person_from_user(user)
     return people
@@ -107,7 +107,7 @@ def conversation_get(*, user: User, group_uuid: uuid.UUID | str) -> Conversation
     """A conversation without its messages (the API's group resource): 1 BatchGetItem,
     at most 1 SQL query."""
     membership = membership_get(user=user, group_uuid=group_uuid)
-    return _detail(user=user, membership=membership, messages=[], next_position=None)
+    return _detail(user=user, membership=membership, messages=[], next_position=None, people=None)
 
 
 def conversation_detail(
@@ -116,10 +116,13 @@ def conversation_detail(
     group_uuid: uuid.UUID | str,
     cursor: str | None = None,
     page_size: int | None = None,
+    people: dict[uuid.UUID, Person] | None = None,
 ) -> ConversationDetail:
     """A conversation and one page of its messages (newest page first, each page in time
     order). 1 BatchGetItem (membership, never cached) + 1 Query (none when the first page
-    is cached and the conversation has not changed since); at most 1 SQL query."""
+    is cached and the conversation has not changed since); at most 1 SQL query, none when
+    `people` (names the caller already has, e.g. the inbox beside the conversation) holds
+    every member and sender."""
     limit = rules.page_size_clean(page_size)
     position = cursor_decode(kind=MESSAGES_CURSOR, cursor=cursor)
     membership = membership_get(user=user, group_uuid=group_uuid)
@@ -140,18 +143,31 @@ def conversation_detail(
     except MalformedKey as exc:
         raise InvalidCursor() from exc
     return _detail(
-        user=user, membership=membership, messages=page.items, next_position=page.next_position
+        user=user,
+        membership=membership,
+        messages=page.items,
+        next_position=page.next_position,
+        people=people,
     )
 
 
 def _detail(
-    *, user: User, membership: Membership, messages: list, next_position: dict | None
+    *,
+    user: User,
+    membership: Membership,
+    messages: list[Message],
+    next_position: dict[str, object] | None,
+    people: dict[uuid.UUID, Person] | None,
 ) -> ConversationDetail:
     record = membership.conversation
     others = {member.uuid for member in membership.row.members}
     senders = {message.sender_uuid for message in messages}
-    people = people_by_uuid(uuids=others | senders, known=(user,))
-    sharing = others
+    people = {
+        **(people or {}),
+        **people_by_uuid(uuids=(others | senders) - (people or {}).keys(), known=(user,)),
+    }
+    # Read positions are shown only for members who share read receipts.
+    sharing = {uuid for uuid in others if uuid in people and people[uuid].shares_read_receipts}
     items: list[ChatMessage] = [
         presenters.chat_message_from_record(message, people) for message in messages
     ]

@@ -21,6 +21,8 @@ class Person:
     handle: str
     display_name: str
     avatar_url: str | None = None
+    # Whether they let others see how far they have read ("Seen").
+    shares_read_receipts: bool = True
 
     @property
     def initials(self) -> str:

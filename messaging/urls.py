@@ -6,6 +6,7 @@ app_name = "messaging"
 
 urlpatterns = [
     path("messages", views.inbox, name="inbox"),
+    path("messages/", views.inbox_slash),
     path("messages/new", views.conversation_pick, name="conversation_pick"),
     path("messages/new/<str:handle>", views.conversation_new, name="conversation_new"),
     path("messages/<uuid:group_uuid>", views.conversation, name="conversation"),

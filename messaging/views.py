@@ -2,6 +2,8 @@
 domain errors become pages in `messaging.middleware`."""
 
 import re
+import uuid
+from datetime import datetime
 
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import redirect, render
@@ -10,6 +12,8 @@ from django.urls import reverse
 from messaging import presenters, rules, selectors, services
 from messaging.errors import Invalid, NotFound
 from messaging.forms import HandleForm, MessageForm
+from messaging.templatetags.cruddur import avatar_look
+from messaging.types import ConversationDetail
 
 
 def _attach(form, error: Invalid) -> None:
@@ -20,18 +24,51 @@ def _conversation_url(group_uuid) -> str:
     return reverse("messaging:conversation", kwargs={"group_uuid": group_uuid}) + "#latest"
 
 
+def _uuid_or_none(value: str | None) -> uuid.UUID | None:
+    try:
+        return uuid.UUID(value) if value else None
+    except ValueError:
+        return None
+
+
+def _members(*people) -> dict[str, dict]:
+    """What the page's script needs to render a member's messages and notices."""
+    return {
+        str(person.uuid): {
+            "handle": person.handle,
+            "display_name": person.display_name,
+            "initials": person.initials,
+            "avatar_url": person.avatar_url,
+            **avatar_look(person.uuid),
+        }
+        for person in people
+    }
+
+
 @login_required
 def inbox(request):
+    """The inbox page; `?fragment=list` is only its list (and badge count), which pages
+    fetch to re-render the list when an `inbox` event arrives."""
     cursor = request.GET.get("cursor")
     page = selectors.inbox_list(user=request.user, cursor=cursor)
     nav_unread = selectors.inbox_unread_count(
         user=request.user, first_page=None if cursor else page
     )
-    return render(
-        request,
-        "messaging/inbox.html",
-        {"page": page, "handle_form": HandleForm(), "nav_unread": nav_unread, "cursor": cursor},
-    )
+    context = {
+        "page": page,
+        "handle_form": HandleForm(),
+        "nav_unread": nav_unread,
+        "cursor": cursor,
+        "current": _uuid_or_none(request.GET.get("current")),
+    }
+    if request.GET.get("fragment") == "list":
+        return render(request, "messaging/_inbox_list.html", context)
+    return render(request, "messaging/inbox.html", context)
+
+
+def inbox_slash(request):
+    query = request.META.get("QUERY_STRING")
+    return redirect(reverse("messaging:inbox") + (f"?{query}" if query else ""), permanent=True)
 
 
 @login_required
@@ -47,20 +84,41 @@ def conversation(request, group_uuid):
         else:
             return redirect(_conversation_url(group_uuid))
     cursor = request.GET.get("cursor")
-    detail = selectors.conversation_detail(user=request.user, group_uuid=group_uuid, cursor=cursor)
-    opened_newest = not cursor and bool(detail.messages.items)
+    # The list beside the conversation is the (usually cached) first inbox page; its
+    # names serve the conversation too, and it gives the badge its count.
+    inbox_page = selectors.inbox_list(user=request.user)
+    detail = selectors.conversation_detail(
+        user=request.user,
+        group_uuid=group_uuid,
+        cursor=cursor,
+        people={person.uuid: person for c in inbox_page.items for person in c.members},
+    )
+    messages = detail.messages.items
+    opened_newest = not cursor and bool(messages)
     if opened_newest:
         services.conversation_mark_read(user=request.user, group_uuid=group_uuid, detail=detail)
+    other = detail.conversation.other
     context = {
         "conversation": detail.conversation,
-        "detail": detail,
-        "other": detail.conversation.other,
+        "other": other,
         "messages_page": detail.messages,
         "cursor": cursor,
         "form": form,
         "handle_form": HandleForm(),
+        "page": inbox_page,
+        "current": detail.conversation.group_uuid,
+        "members": _members(
+            presenters.person_from_user(request.user), *detail.conversation.members
+        ),
+        # "Seen" belongs under the newest message when it is the reader's own.
+        "seen": bool(detail.seen_by),
+        "seen_names": ", ".join(person.display_name for person in detail.seen_by)
+        if detail.conversation.kind == "group"
+        else "",
+        "other_read_at": _last_read_at(detail),
         "nav_unread": selectors.inbox_unread_count(
             user=request.user,
+            first_page=inbox_page,
             read_group_uuid=detail.conversation.group_uuid if opened_newest else None,
         ),
     }
@@ -90,10 +148,13 @@ def conversation_new(request, handle):
         group_uuid = selectors.conversation_find(user=request.user, others=[recipient])
         if group_uuid is not None:
             return redirect(_conversation_url(group_uuid))
+    other = presenters.person_from_user(recipient)
     context = {
-        "other": presenters.person_from_user(recipient),
+        "other": other,
         "form": form,
         "handle_form": HandleForm(),
+        "page": selectors.inbox_list(user=request.user),
+        "members": _members(presenters.person_from_user(request.user), other),
     }
     status = 400 if form.errors else 200
     return render(request, "messaging/conversation.html", context, status=status)
@@ -147,9 +208,22 @@ def conversation_pick(request):
         "new_handles": " ".join(user.handle for user in others),
         "form": message_form,
         "handle_form": HandleForm(),
+        "page": selectors.inbox_list(user=request.user),
+        "members": _members(
+            presenters.person_from_user(request.user),
+            *(presenters.person_from_user(user) for user in others),
+        ),
     }
     status = 400 if message_form.errors else 200
     return render(request, "messaging/conversation.html", context, status=status)
+
+
+def _last_read_at(detail: ConversationDetail) -> datetime | None:
+    """When the other member of a pair last read (the page's script compares it with
+    messages that arrive later); None for groups, which get `read` events per member."""
+    if detail.conversation.kind != "direct" or not detail.conversation.member_states:
+        return None
+    return detail.conversation.member_states[0].last_read_at
 
 
 def _people_named(user, handles: list[str]) -> list:

@@ -212,3 +212,125 @@ def test_avatar_that_is_not_a_small_real_image_is_refused(client, alice, upload,
     assert error in response.content.decode()
     alice.refresh_from_db()
     assert not alice.avatar and alice.display_name == "Alice Liddell"
+
+
+def test_profile_sets_the_time_zone_and_read_receipts(client, alice):
+    client.force_login(alice)
+
+    response = client.post(
+        "/accounts/profile/",
+        {"display_name": "Alice Liddell", "bio": "", "time_zone": "Asia/Tokyo"},
+    )
+
+    assert response.status_code == 302
+    alice.refresh_from_db()
+    # An unticked box is not sent at all: receipts are off.
+    assert (alice.time_zone, alice.send_read_receipts) == ("Asia/Tokyo", False)
+    page = client.get("/accounts/profile/").content.decode()
+    assert '<option value="Asia/Tokyo" selected>' in page
+
+
+def test_profile_refuses_a_time_zone_that_does_not_exist(client, alice):
+    client.force_login(alice)
+
+    response = client.post(
+        "/accounts/profile/",
+        {"display_name": "Alice Liddell", "time_zone": "Mars/Olympus_Mons"},
+    )
+
+    assert response.status_code == 400
+    assert 'aria-invalid="true"' in response.content.decode()
+    alice.refresh_from_db()
+    assert alice.time_zone == ""
+
+
+def test_the_browsers_time_zone_is_stored_only_while_none_is_set(client, alice):
+    client.force_login(alice)
+
+    first = client.post("/accounts/time_zone", {"time_zone": "Europe/Paris"})
+    second = client.post("/accounts/time_zone", {"time_zone": "Asia/Tokyo"})
+    nonsense = client.post("/accounts/time_zone", {"time_zone": "../../etc/passwd"})
+
+    assert (first.status_code, second.status_code, nonsense.status_code) == (204, 409, 409)
+    alice.refresh_from_db()
+    assert alice.time_zone == "Europe/Paris"
+
+
+def test_time_zone_report_needs_a_signed_in_post_with_csrf(alice):
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(alice)
+
+    assert client.post("/accounts/time_zone", {"time_zone": "Europe/Paris"}).status_code == 403
+    assert client.get("/accounts/time_zone").status_code == 405
+    assert Client().post("/accounts/time_zone").status_code == 302
+
+
+def test_a_persons_profile_shows_name_handle_bio_and_a_way_to_message_them(
+    client, alice, user_factory
+):
+    user_factory("bob", display_name="Bob Builder", bio="Can we fix it?\nYes we can.")
+    client.force_login(alice)
+
+    page = client.get("/people/BOB").content.decode()
+
+    assert "Bob Builder" in page and "@bob" in page
+    assert "Can we fix it?<br>Yes we can." in page
+    assert 'href="/messages/new/bob"' in page
+    assert client.get("/people/nobody").status_code == 404
+
+
+def test_password_change_needs_the_old_password_and_marks_the_field(client, alice):
+    client.force_login(alice)
+
+    wrong = client.post(
+        "/accounts/password/change/",
+        {
+            "old_password": "not-it",
+            "new_password1": "a-brand-new-passphrase",
+            "new_password2": "a-brand-new-passphrase",
+        },
+    )
+    right = client.post(
+        "/accounts/password/change/",
+        {
+            "old_password": "correct-horse-battery",
+            "new_password1": "a-brand-new-passphrase",
+            "new_password2": "a-brand-new-passphrase",
+        },
+    )
+
+    assert re.search(r'name="old_password"[^>]*aria-invalid="true"', wrong.content.decode())
+    assert right["Location"] == "/accounts/password/change/done/"
+    alice.refresh_from_db()
+    assert alice.check_password("a-brand-new-passphrase")
+
+
+def test_password_reset_mails_a_link_that_sets_a_new_password(client, alice, mailoutbox):
+    response = client.post("/accounts/password/reset/", {"email": "ALICE@example.com"})
+
+    assert response["Location"] == "/accounts/password/reset/sent/"
+    assert len(mailoutbox) == 1 and mailoutbox[0].to == ["alice@example.com"]
+    link = re.search(r"http://testserver(/accounts/password/reset/\S+)", mailoutbox[0].body)
+    form_page = client.get(link.group(1), follow=True)
+    assert "Choose a new password" in form_page.content.decode()
+    done = client.post(
+        form_page.redirect_chain[-1][0],
+        {"new_password1": "a-brand-new-passphrase", "new_password2": "a-brand-new-passphrase"},
+    )
+    assert done["Location"] == "/accounts/password/reset/done/"
+    alice.refresh_from_db()
+    assert alice.check_password("a-brand-new-passphrase")
+
+
+def test_password_reset_for_an_unknown_address_says_the_same_and_sends_nothing(client, mailoutbox):
+    response = client.post("/accounts/password/reset/", {"email": "nobody@example.com"})
+
+    assert response["Location"] == "/accounts/password/reset/sent/"
+    assert mailoutbox == []
+
+
+def test_the_favicon_is_served(client):
+    response = client.get("/favicon.ico")
+
+    assert response.status_code == 301
+    assert response["Location"].endswith("img/favicon.ico")

@@ -1,7 +1,7 @@
 from django.urls import path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
-from messaging.api import views
+from messaging.api import events, views
 
 app_name = "api"
 
@@ -18,6 +18,8 @@ urlpatterns = [
         views.ConversationMarkReadApi.as_view(),
         name="message-group-read",
     ),
+    path("message_groups/<str:group_uuid>/typing", events.TypingApi.as_view(), name="typing"),
+    path("events", events.events_stream, name="events"),
     path("messages", views.MessageCreateApi.as_view(), name="message-create"),
     path("messages/<str:group_uuid>", views.MessageListApi.as_view(), name="messages"),
     path("users/@<str:handle>/short", views.UserShortApi.as_view(), name="user-short"),

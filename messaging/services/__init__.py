@@ -4,6 +4,7 @@ conditional write, made by the gateway."""
 
 from messaging.services.conversations import conversation_open, conversation_start, group_start
 from messaging.services.fanout import inbox_fanout_apply
+from messaging.services.live import typing_announce
 from messaging.services.messages import message_create
 from messaging.services.read_state import conversation_mark_read
 
@@ -14,4 +15,5 @@ __all__ = [
     "group_start",
     "inbox_fanout_apply",
     "message_create",
+    "typing_announce",
 ]

@@ -88,10 +88,10 @@ def conversation_open(
             return outgoing.replayed(replay)
         except NotAMember as exc:
             raise NotFound("No such conversation.") from exc
-        after_send(message, rows_moved=inline)
+        after_send(message, sender=sender, rows_moved=inline)
         return outgoing.sent(message)
     # Every member's row was written by the request, in either fan-out mode.
-    after_send(message, rows_moved=True)
+    after_send(message, sender=sender, rows_moved=True)
     return outgoing.sent(message)
 
 

@@ -9,10 +9,11 @@ from datetime import timedelta
 from django.conf import settings
 
 from accounts.models import User
-from messaging import cache, presenters, rules
+from messaging import cache, events, presenters, rules
 from messaging.dynamo import IdempotencyRequest, Message
 from messaging.dynamo.errors import IdempotentReplay
 from messaging.errors import IdempotencyKeyReused
+from messaging.events.web import target as events_target
 from messaging.types import ChatMessage
 
 IDEMPOTENCY_TTL = timedelta(hours=24)
@@ -60,9 +61,16 @@ def fanout_inline() -> bool:
     return settings.MESSAGING_FANOUT != "stream"
 
 
-def after_send(message: Message, *, rows_moved: bool) -> None:
+def after_send(message: Message, *, sender: User, rows_moved: bool) -> None:
     """The message's page changed; the members' inboxes too when the request moved the
-    rows (in stream mode the consumer moves them and invalidates)."""
+    rows, and then the members hear of it live (in stream mode the consumer moves the
+    rows, invalidates and publishes)."""
     cache.conversation_invalidate(
         group_uuids=[message.group_uuid], user_uuids=message.member_uuids if rows_moved else ()
     )
+    if rows_moved:
+        events.publish_after_fanout(
+            messages=[message],
+            target=events_target(),
+            senders={sender.uuid: {"handle": sender.handle, "display_name": sender.display_name}},
+        )

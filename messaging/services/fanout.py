@@ -2,8 +2,9 @@
 
 from typing import Any
 
-from messaging import cache
+from messaging import cache, events
 from messaging.errors import StoreUnavailable
+from messaging.events.web import target as events_target
 from messaging.store import messaging_table
 from messaging.stream.core import FanoutResult, records_apply
 
@@ -19,6 +20,7 @@ def inbox_fanout_apply(*, records: list[dict[str, Any]]) -> FanoutResult:
     """
     result = records_apply(records=records, table=messaging_table())
     cache.conversation_invalidate(group_uuids=result.groups, user_uuids=result.members)
+    events.publish_after_fanout(messages=result.messages, target=events_target())
     if result.unavailable:
         raise StoreUnavailable(result.unavailable)
     return result

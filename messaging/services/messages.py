@@ -38,5 +38,5 @@ def message_create(
         return outgoing.replayed(replay)
     except NotAMember as exc:
         raise NotFound("No such conversation.") from exc
-    after_send(message, rows_moved=inline)
+    after_send(message, sender=sender, rows_moved=inline)
     return outgoing.sent(message)

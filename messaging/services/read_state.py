@@ -2,10 +2,13 @@
 
 import uuid
 
+from django.utils import timezone
+
 from accounts.models import User
-from messaging import cache, selectors
+from messaging import cache, events, selectors
 from messaging.dynamo.errors import NotAMember
 from messaging.errors import NotFound
+from messaging.events.web import target as events_target
 from messaging.store import messaging_table
 from messaging.types import ConversationDetail
 
@@ -27,4 +30,12 @@ def conversation_mark_read(
         raise NotFound("No such conversation.") from exc
     if marked:
         cache.conversation_invalidate(user_uuids=(user.uuid,))
+        events.publish_read(
+            target=events_target(),
+            group_uuid=membership.row.group_uuid,
+            reader_uuid=user.uuid,
+            members=sorted(membership.conversation.member_uuids),
+            last_read_at=timezone.now(),
+            send_read_receipts=user.send_read_receipts,
+        )
     return bool(marked)

@@ -10,7 +10,7 @@ import logging
 import os
 from typing import Any
 
-from messaging import cache_keys
+from messaging import cache_keys, events
 from messaging.dynamo.table import MessagingTable
 from messaging.stream.core import FanoutResult, records_apply
 
@@ -24,6 +24,14 @@ def handler(event: dict[str, Any], context: object = None) -> dict[str, Any]:
     table = MessagingTable(os.environ.get("MESSAGING_TABLE", "cruddur-messages"))
     result = records_apply(records=event.get("Records") or [], table=table)
     _invalidate(result)
+    # Live events once the rows have moved; a Redis outage never fails the batch.
+    events.publish_after_fanout(
+        messages=result.messages,
+        target=events.Target(
+            redis_url=os.environ.get("REDIS_URL", ""),
+            prefix=os.environ.get("CACHE_KEY_PREFIX", "cruddur"),
+        ),
+    )
     logger.info("stream batch %s", result.summary())
     return {"batchItemFailures": result.batch_item_failures()}
 

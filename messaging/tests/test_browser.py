@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 from django.conf import settings
+from django.db import connections
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -18,7 +19,10 @@ PASSWORD = "a-long-browser-passphrase"
 
 
 @pytest.fixture
-def browser():
+def browser(monkeypatch):
+    # Playwright's sync API keeps an asyncio loop in this thread, so Django would refuse
+    # the test's own (synchronous) ORM calls made while the browser is open.
+    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
     if not CHROMIUM.exists():
         if os.environ.get("CI"):
             pytest.fail("CI must install Debian's chromium (.ci/run does)")
@@ -37,6 +41,9 @@ def browser():
         )
         yield browser
         browser.close()
+        # Django keeps connections per async context: the ones the test opened while
+        # Playwright's loop ran close here, or the test database could not be dropped.
+        connections.close_all()
 
 
 def open_page(browser, live_server, viewport=DESKTOP):
@@ -136,3 +143,261 @@ def test_two_people_message_each_other(messaging_table, live_server, browser):
     screenshot(alice, "profile-phone")
 
     assert alice.dialogs == [] and bob.dialogs == []
+
+
+# Live pages: the same two people against the ASGI server (uvicorn), where /api/events
+# streams; pytest-django's live_server is WSGI, where pages fall back to polling.
+
+
+def signed_in(browser, server, user, viewport=DESKTOP, **context_options):
+    """A page in a browser context of its own, signed in as `user` by session cookie."""
+    from django.test import Client
+
+    client = Client()
+    client.force_login(user)
+    context = browser.new_context(viewport=viewport, base_url=server.url, **context_options)
+    context.add_cookies(
+        [
+            {
+                "name": settings.SESSION_COOKIE_NAME,
+                "value": client.cookies[settings.SESSION_COOKIE_NAME].value,
+                "url": server.url,
+            }
+        ]
+    )
+    page = context.new_page()
+    page.set_default_timeout(10_000)
+    page.dialogs = []
+    page.on("dialog", lambda dialog: (page.dialogs.append(dialog.message), dialog.dismiss()))
+    return page
+
+
+def streaming(page):
+    from playwright.sync_api import expect
+
+    expect(page.locator("body")).to_have_attribute("data-live", "stream")
+
+
+def mark_no_reload(page):
+    page.evaluate("window.__sameDocument = true")
+
+
+def still_same_document(page) -> bool:
+    return page.evaluate("window.__sameDocument === true")
+
+
+@pytest.fixture
+def people(user_factory):
+    make = user_factory
+    return {
+        "alice": make("alice", display_name="Alice Liddell", time_zone="UTC"),
+        "bob": make("bob", display_name="Bob Builder", time_zone="UTC"),
+        "carol": make("carol", display_name="Carol Danvers", time_zone="UTC"),
+    }
+
+
+def test_messages_typing_and_seen_arrive_live_in_both_browsers(asgi_server, browser, people):
+    from playwright.sync_api import expect
+
+    from messaging import services
+
+    alice_user, bob_user, carol_user = people["alice"], people["bob"], people["carol"]
+    first = services.conversation_start(sender=alice_user, handle="bob", body="hi bob")
+    conversation = f"/messages/{first.group_uuid}"
+    bob = signed_in(browser, asgi_server, bob_user)
+    alice = signed_in(browser, asgi_server, alice_user)
+    bob.goto(conversation)
+    alice.goto(conversation)
+    streaming(bob)
+    streaming(alice)
+    mark_no_reload(bob)
+    mark_no_reload(alice)
+    expect(nav_badge(bob)).to_have_count(0)
+
+    # Someone else writes to Bob: his inbox list and badge change in place.
+    services.conversation_start(sender=carol_user, handle="bob", body="coffee later?")
+    expect(nav_badge(bob)).to_have_text(re.compile(r"^1"))
+    expect(bob.locator(".inbox__item").first).to_contain_text("coffee later?")
+    expect(bob.locator(".inbox__item.is-unread")).to_have_count(1)
+    screenshot(bob, "live-inbox-update-desktop")
+
+    # Alice sends from the page; Bob's open conversation shows it, and the preview moves.
+    alice.get_by_label("Message to Bob Builder").fill("see https://example.org/plan, ok?")
+    alice.get_by_role("button", name="Send").click()
+    expect(bob.locator(".message__body").last).to_have_text("see https://example.org/plan, ok?")
+    link = bob.locator(".message__body a").last
+    expect(link).to_have_attribute("href", "https://example.org/plan")
+    expect(link).to_have_attribute("rel", "noopener nofollow")
+    expect(bob.locator(f'.inbox__item[data-group-uuid="{first.group_uuid}"]')).to_contain_text(
+        "see https://example.org/plan"
+    )
+    # Her own tab got the message twice (its response and its event) and shows it once.
+    expect(alice.locator(".message__body", has_text="see https://example.org")).to_have_count(1)
+    # Bob has it open, so it is read at once: Alice sees "Seen" under it.
+    expect(alice.get_by_test_id("seen")).to_be_visible()
+    screenshot(alice, "live-seen-desktop")
+    screenshot(bob, "live-message-arrived-desktop")
+
+    # Bob types; Alice sees it, and it goes when his message arrives.
+    bob.get_by_label("Message to Alice Liddell").press_sequentially("on my way", delay=20)
+    expect(alice.get_by_test_id("typing")).to_have_text("Bob Builder is typing…")
+    screenshot(alice, "live-typing-desktop")
+    bob.get_by_label("Message to Alice Liddell").press("Enter")
+    expect(alice.locator(".message__body").last).to_have_text("on my way")
+    expect(alice.get_by_test_id("typing")).to_be_hidden()
+    expect(alice.get_by_test_id("seen")).to_be_hidden()
+    expect(alice.locator(".inbox__preview").first).to_have_text("on my way")
+    # Consecutive messages from Alice are one run under one name.
+    expect(bob.locator(".message:not(.message--cont) .message__sender")).to_have_text(
+        ["Alice Liddell", "Bob Builder"]
+    )
+
+    # Alice's connection drops; what Bob sends meanwhile appears once she is back.
+    alice.context.set_offline(True)
+    bob.get_by_label("Message to Alice Liddell").fill("did you get this while offline?")
+    bob.get_by_label("Message to Alice Liddell").press("Enter")
+    expect(bob.locator(".message__body").last).to_have_text("did you get this while offline?")
+    alice.wait_for_timeout(1500)
+    alice.context.set_offline(False)
+    expect(alice.locator(".message__body").last).to_have_text("did you get this while offline?")
+    alice.wait_for_timeout(1500)
+    expect(alice.locator(".message__body", has_text="while offline")).to_have_count(1)
+    expect(alice.locator(".inbox__preview").first).to_have_text("did you get this while offline?")
+    streaming(alice)
+    screenshot(alice, "live-after-reconnect-desktop")
+
+    assert still_same_document(alice) and still_same_document(bob)
+    assert alice.dialogs == [] and bob.dialogs == []
+
+
+def test_times_show_in_the_browsers_time_zone_from_the_first_visit(
+    asgi_server, browser, user_factory
+):
+    from zoneinfo import ZoneInfo
+
+    from playwright.sync_api import expect
+
+    from accounts.models import User
+    from messaging import services
+
+    alice_user = user_factory("alice", display_name="Alice Liddell")
+    bob_user = user_factory("bob", display_name="Bob Builder")
+    sent = services.conversation_start(sender=bob_user, handle="alice", body="what time is it?")
+    alice = signed_in(browser, asgi_server, alice_user, timezone_id="Pacific/Auckland")
+
+    alice.goto(f"/messages/{sent.group_uuid}")
+
+    expect(alice.locator("body")).to_have_attribute("data-time-zone", "Pacific/Auckland")
+    local = sent.created_at.astimezone(ZoneInfo("Pacific/Auckland"))
+    time = alice.locator(".message time").first
+    expect(time).to_have_text(f"{local:%H:%M}")
+    expect(time).to_have_attribute("title", re.compile(rf"{local:%H:%M:%S %Z}$"))
+    assert User.objects.get(pk=alice_user.pk).time_zone == "Pacific/Auckland"
+    screenshot(alice, "time-zone-auckland-desktop")
+
+
+def test_without_live_events_pages_poll_the_api(start_asgi_server, browser, people):
+    from playwright.sync_api import expect
+
+    from devtools import dynamodb_local
+    from messaging import services
+
+    # No Redis at all: the stream is refused, the page polls.
+    server = start_asgi_server(REDIS_URL=f"redis://127.0.0.1:{dynamodb_local.free_port()}/0")
+    first = services.conversation_start(sender=people["alice"], handle="bob", body="hi bob")
+    bob = signed_in(browser, server, people["bob"])
+    bob.goto(f"/messages/{first.group_uuid}")
+    expect(bob.locator("body")).to_have_attribute("data-live", "polling")
+    mark_no_reload(bob)
+
+    services.message_create(sender=people["alice"], group_uuid=first.group_uuid, body="polled")
+
+    expect(bob.locator(".message__body").last).to_have_text("polled", timeout=20_000)
+    assert still_same_document(bob)
+
+
+def test_conversation_page_on_a_phone_and_the_profile_it_links_to(asgi_server, browser, people):
+    from playwright.sync_api import expect
+
+    from messaging import services
+
+    first = services.conversation_start(sender=people["alice"], handle="bob", body="hi bob")
+    alice = signed_in(browser, asgi_server, people["alice"], viewport=PHONE)
+    alice.goto(f"/messages/{first.group_uuid}")
+    expect(alice.locator(".pane--aside")).to_be_hidden()
+    screenshot(alice, "live-conversation-phone")
+
+    alice.get_by_role("link", name=re.compile("Bob Builder")).click()
+    alice.wait_for_url("**/people/bob")
+    expect(alice.get_by_test_id("person")).to_contain_text("@bob")
+    screenshot(alice, "person-phone")
+
+
+def test_an_invalid_password_field_is_visibly_marked(live_server, browser, user_factory):
+    from playwright.sync_api import expect
+
+    alice = signed_in(browser, live_server, user_factory("alice", time_zone="UTC"))
+    alice.goto("/accounts/password/change/")
+    alice.get_by_label("Old password").fill("not-my-password")
+    alice.get_by_label("New password", exact=True).fill("a-brand-new-passphrase")
+    alice.get_by_label("New password confirmation").fill("a-brand-new-passphrase")
+    alice.get_by_role("button", name="Change password").click()
+
+    old = alice.get_by_label("Old password")
+    expect(old).to_have_attribute("aria-invalid", "true")
+    old.evaluate("field => field.blur()")
+    # The danger colour, not the neutral border every password field has.
+    expect(old).to_have_css("border-top-color", "rgb(180, 35, 24)")
+    screenshot(alice, "password-change-error-desktop")
+
+
+def test_relative_times_in_the_inbox_keep_ticking(messaging_table, live_server, browser, people):
+    from datetime import timedelta
+
+    from playwright.sync_api import expect
+
+    from messaging import services
+
+    services.conversation_start(sender=people["bob"], handle="alice", body="tick tock")
+    alice = signed_in(browser, live_server, people["alice"])
+    alice.clock.install()
+    alice.goto("/messages")
+    expect(alice.locator(".inbox__time").first).to_have_text("just now")
+
+    alice.clock.fast_forward(int(timedelta(minutes=3).total_seconds() * 1000))
+
+    expect(alice.locator(".inbox__time").first).to_have_text("3 min ago")
+
+
+def test_scrolling_up_loads_older_messages_above_without_leaving_the_page(
+    messaging_table, live_server, browser, people, settings
+):
+    from playwright.sync_api import expect
+
+    from messaging import services
+
+    settings.MESSAGING_PAGE_SIZE = 5
+    first = services.conversation_start(sender=people["bob"], handle="alice", body="message 0")
+    for number in range(1, 12):
+        services.message_create(
+            sender=people["bob"], group_uuid=first.group_uuid, body=f"message {number}"
+        )
+    # Short enough that one page of messages overflows the thread.
+    alice = signed_in(
+        browser, live_server, people["alice"], viewport={"width": 1280, "height": 520}
+    )
+    alice.goto(f"/messages/{first.group_uuid}")
+    bodies = alice.locator(".message__body")
+    expect(bodies).to_have_count(5)
+    url = alice.url
+
+    alice.locator(".thread__scroll").evaluate("scroller => { scroller.scrollTop = 0; }")
+    expect(bodies).to_have_count(10)
+    alice.locator(".thread__scroll").evaluate("scroller => { scroller.scrollTop = 0; }")
+
+    expect(bodies).to_have_count(12)
+    expect(bodies.first).to_have_text("message 0")
+    expect(bodies.last).to_have_text("message 11")
+    expect(alice.get_by_role("link", name="Older messages")).to_have_count(0)
+    assert alice.url == url
+    screenshot(alice, "older-messages-loaded-desktop")

@@ -32,6 +32,16 @@ def text(response) -> str:
     return response.content.decode()
 
 
+def thread(response) -> str:
+    """The conversation's messages only (the inbox list beside them repeats previews)."""
+    page = text(response)
+    return page[
+        page.index('<ol class="messages"') : page.index(
+            "</ol>", page.index('<ol class="messages"')
+        )
+    ]
+
+
 def nav_badge(response) -> str | None:
     match = re.search(r'data-testid="nav-unread">(\d+)', text(response))
     return match.group(1) if match else None
@@ -157,12 +167,13 @@ def test_conversation_shows_messages_in_time_order_with_sender_and_time(
     services.message_create(sender=alice, group_uuid=sent.group_uuid, body="two")
     services.message_create(sender=bob, group_uuid=sent.group_uuid, body="three")
 
-    page = text(as_alice.get(conversation_url(sent.group_uuid)))
+    response = as_alice.get(conversation_url(sent.group_uuid))
+    page = thread(response)
 
     assert page.index(">one<") < page.index(">two<") < page.index(">three<")
     assert page.count('class="message__sender">Bob Builder') == 2
     assert page.count('class="message__sender">Alice Liddell') == 1
-    assert 'data-counter-limit="1024"' in page
+    assert 'data-counter-limit="1024"' in text(response)
 
 
 def test_opening_a_conversation_marks_it_read(messaging_table, as_alice, alice, bob):
@@ -189,7 +200,7 @@ def test_older_messages_link_pages_back_without_marking_read(
         r'href="\?cursor=([^"]+)">Older messages',
         text(as_alice.get(f"{conversation_url(sent.group_uuid)}")),
     ).group(1)
-    older = text(as_alice.get(f"{conversation_url(sent.group_uuid)}?cursor={older_link}"))
+    older = thread(as_alice.get(f"{conversation_url(sent.group_uuid)}?cursor={older_link}"))
 
     assert ">m0<" in older and ">m1<" in older and ">m3<" not in older
 
@@ -446,3 +457,131 @@ def test_new_message_names_every_bad_handle_and_explains_the_limit(
     mine = as_alice.get("/messages/new", {"handle": "bob alice"})
     assert mine.status_code == 400
     assert "That&#x27;s you" in text(mine)
+
+
+def test_inbox_list_fragment_is_the_list_and_the_badge_count_only(
+    messaging_table, as_alice, bob, dynamodb_requests
+):
+    services.conversation_start(sender=bob, handle="alice", body="hi alice")
+    dynamodb_requests.reset()
+
+    response = as_alice.get("/messages?fragment=list")
+
+    page = text(response)
+    assert page.lstrip().startswith('<ul class="inbox" data-testid="inbox" data-nav-unread="1">')
+    assert "<html" not in page and "hi alice" in page
+    assert dynamodb_requests == {"Query": 1}
+
+
+def test_messages_with_a_trailing_slash_goes_to_the_inbox(as_alice):
+    response = as_alice.get("/messages/?cursor=abc")
+
+    assert response.status_code == 301
+    assert response["Location"] == "/messages?cursor=abc"
+
+
+def test_conversation_keeps_the_inbox_beside_it_with_the_open_one_marked_and_read(
+    messaging_table, as_alice, bob, user_factory
+):
+    opened = services.conversation_start(sender=bob, handle="alice", body="hi alice")
+    services.conversation_start(sender=user_factory("carol"), handle="alice", body="hey")
+
+    page = text(as_alice.get(conversation_url(opened.group_uuid)))
+
+    aside = page[page.index('<aside class="pane pane--list pane--aside"') : page.index("</aside>")]
+    assert aside.count('class="inbox__item') == 2
+    current = re.search(r'<li class="inbox__item is-current"[^>]*>.*?</li>', aside, re.S).group(0)
+    assert f'data-group-uuid="{opened.group_uuid}"' in current
+    assert 'aria-current="page"' in current and "unread-badge" not in current
+    # The other conversation is still unread, in the list and in the badge.
+    assert aside.count('data-testid="unread-badge"') == 1
+    assert nav_badge_text(page) == "1"
+
+
+def nav_badge_text(page: str) -> str | None:
+    match = re.search(r'data-testid="nav-unread">(\d+)', page)
+    return match.group(1) if match else None
+
+
+def test_seen_shows_under_my_last_message_once_the_other_member_read_it(
+    messaging_table, as_alice, alice, bob
+):
+    sent = services.conversation_start(sender=alice, handle="bob", body="hi bob")
+    unseen = text(as_alice.get(conversation_url(sent.group_uuid)))
+    services.conversation_mark_read(user=bob, group_uuid=sent.group_uuid)
+
+    seen = text(as_alice.get(conversation_url(sent.group_uuid)))
+
+    assert '<p class="seen" data-testid="seen" hidden>' in unseen
+    assert '<p class="seen" data-testid="seen">Seen</p>' in seen
+
+
+def test_seen_stays_hidden_for_someone_who_turned_read_receipts_off(
+    messaging_table, as_alice, alice, bob
+):
+    bob.send_read_receipts = False
+    bob.save()
+    sent = services.conversation_start(sender=alice, handle="bob", body="hi bob")
+    services.conversation_mark_read(user=bob, group_uuid=sent.group_uuid)
+
+    page = text(as_alice.get(conversation_url(sent.group_uuid)))
+
+    assert '<p class="seen" data-testid="seen" hidden>' in page
+    assert "data-other-read-at" not in page
+
+
+def test_seen_costs_one_read_of_the_other_members_row_only_when_my_message_is_last(
+    messaging_table, as_alice, alice, bob, dynamodb_requests, settings
+):
+    settings.MESSAGING_CACHE_SETTLE = 0
+    sent = services.conversation_start(sender=alice, handle="bob", body="hi bob")
+    # The first visit records Alice's own read position, which moves her inbox.
+    as_alice.get(conversation_url(sent.group_uuid))
+    as_alice.get(conversation_url(sent.group_uuid))
+    dynamodb_requests.reset()
+
+    as_alice.get(conversation_url(sent.group_uuid))
+
+    # Membership + the other member's row; messages and inbox come from the cache.
+    assert dynamodb_requests == {"GetItem": 2}
+
+
+def test_message_links_are_clickable_and_safe_in_the_conversation(messaging_table, as_alice, bob):
+    sent = services.conversation_start(
+        sender=bob,
+        handle="alice",
+        body='look https://example.org/x?a=1&b=<2> javascript:alert("x")',
+    )
+
+    page = thread(as_alice.get(conversation_url(sent.group_uuid)))
+
+    assert (
+        'look <a href="https://example.org/x?a=1&amp;b=" rel="noopener nofollow" target="_blank">'
+        "https://example.org/x?a=1&amp;b=</a>&lt;2&gt; javascript:alert(&quot;x&quot;)"
+    ) in page
+
+
+def test_times_show_in_the_readers_own_time_zone(messaging_table, as_alice, alice, bob):
+    from zoneinfo import ZoneInfo
+
+    alice.time_zone = "Asia/Tokyo"
+    alice.save()
+    sent = services.conversation_start(sender=bob, handle="alice", body="konnichiwa")
+
+    page = thread(as_alice.get(conversation_url(sent.group_uuid)))
+
+    local = sent.created_at.astimezone(ZoneInfo("Asia/Tokyo"))
+    assert f">{local:%H:%M}</time>" in page
+    assert f"{local:%H:%M:%S} JST" in page
+
+
+def test_pages_carry_what_the_live_script_needs_only_for_signed_in_people(
+    messaging_table, as_alice, alice, client
+):
+    page = text(as_alice.get("/messages"))
+
+    assert f'data-user-uuid="{alice.uuid}"' in page
+    assert 'data-events-url="/api/events"' in page and "js/live.js" in page
+    assert "data-inbox-list data-live" in page
+    client.logout()
+    assert "js/live.js" not in text(client.get("/accounts/login/"))

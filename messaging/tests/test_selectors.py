@@ -180,3 +180,43 @@ def test_handle_lookup_ignores_case_and_leading_at(alice):
     assert selectors.user_get_by_handle(handle="@ALICE") == alice
     with pytest.raises(NotFound):
         selectors.user_get_by_handle(handle="@")
+
+
+def test_member_read_position_is_how_far_the_other_member_has_read(messaging_table, alice, bob):
+    first = services.conversation_start(sender=alice, handle="bob", body="one")
+    services.message_create(sender=alice, group_uuid=first.group_uuid, body="two")
+    conversation = selectors.conversation_detail(user=alice, group_uuid=first.group_uuid)
+
+    assert selectors.member_read_position(conversation=conversation.conversation) is None
+    services.conversation_mark_read(user=bob, group_uuid=first.group_uuid)
+    read_at = selectors.member_read_position(conversation=conversation.conversation)
+
+    newest = conversation.messages.items[-1]
+    assert read_at == newest.created_at
+
+
+def test_member_read_position_is_hidden_when_they_turned_read_receipts_off(
+    messaging_table, alice, bob
+):
+    bob.send_read_receipts = False
+    bob.save()
+    first = services.conversation_start(sender=alice, handle="bob", body="one")
+    services.conversation_mark_read(user=bob, group_uuid=first.group_uuid)
+    detail = selectors.conversation_detail(user=alice, group_uuid=first.group_uuid)
+
+    assert selectors.member_read_position(conversation=detail.conversation) is None
+
+
+def test_conversation_detail_reuses_names_the_caller_resolved(
+    messaging_table, alice, bob, django_assert_num_queries
+):
+    first = services.conversation_start(sender=alice, handle="bob", body="one")
+    people = {bob.uuid: selectors.person_from_user(bob)}
+
+    with django_assert_num_queries(0):
+        detail = selectors.conversation_detail(
+            user=alice, group_uuid=first.group_uuid, people=people
+        )
+
+    assert detail.conversation.other.display_name == "Bob Builder"
+    assert detail.messages.items[0].sender.handle == "alice"

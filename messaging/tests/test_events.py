@@ -1,0 +1,280 @@
+"""Live events, publish half: channel names, payloads, and publishing after the rows
+move (inline sends, the stream worker, the Lambda, mark-read), over the real Redis."""
+
+import logging
+import uuid
+from datetime import UTC, datetime
+
+import pytest
+
+from devtools import dynamodb_local
+from messaging import aws_lambda, events, services
+from messaging.dynamo import Message
+from messaging.dynamo.items import message_item
+from messaging.events import publisher as publish_module
+from messaging.events.channels import user_channel
+from messaging.tests.test_fanout import stream_record
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def names(found):
+    return [event.name for event in found]
+
+
+def a_message(sender, recipient, body="hello") -> Message:
+    return Message(
+        uuid=uuid.uuid4(),
+        group_uuid=uuid.uuid4(),
+        sender_uuid=sender.uuid,
+        recipient_uuid=recipient.uuid,
+        body=body,
+        created_at=datetime(2026, 11, 30, 12, 0, 0, 123456, tzinfo=UTC),
+    )
+
+
+@pytest.fixture
+def redis_down():
+    """A Target whose Redis refuses connections, with the outage memory reset."""
+    publish_module._paused_until.clear()
+    publish_module._warned_at.clear()
+    yield events.Target(
+        redis_url=f"redis://127.0.0.1:{dynamodb_local.free_port()}/0", prefix="unused"
+    )
+    publish_module._paused_until.clear()
+    publish_module._warned_at.clear()
+
+
+def test_channels_are_per_user_under_the_cache_prefix():
+    user_uuid = uuid.uuid4()
+
+    assert (
+        user_channel(prefix="test-abc", user_uuid=user_uuid) == f"test-abc:events:user:{user_uuid}"
+    )
+
+
+def test_message_event_has_the_api_message_shape_plus_the_sender_uuid(alice, bob):
+    message = a_message(alice, bob)
+
+    event = events.message_event(
+        message, sender={"handle": "alice", "display_name": "Alice Liddell"}
+    )
+
+    assert event.name == "message"
+    assert event.data == {
+        "uuid": str(message.uuid),
+        "message_group_uuid": str(message.group_uuid),
+        "sender_uuid": str(alice.uuid),
+        "handle": "alice",
+        "display_name": "Alice Liddell",
+        "message": "hello",
+        "created_at": "2026-11-30T12:00:00.123456Z",
+        "edited_at": None,
+        "deleted": False,
+    }
+
+
+def test_deleted_message_update_carries_no_body(alice, bob):
+    event = events.message_updated_event(a_message(alice, bob, "secret"), deleted=True)
+
+    assert event.name == "message_updated"
+    assert event.data["message"] == "" and event.data["deleted"] is True
+
+
+def test_sse_frame_is_one_event_line_and_one_data_line_even_for_multiline_text(alice, bob):
+    frame = events.message_event(a_message(alice, bob, "two\nlines")).sse()
+
+    lines = frame.split("\n")
+    assert lines[0] == "event: message"
+    assert lines[1].startswith("data: {") and '"two\\nlines"' in lines[1]
+    assert lines[2:] == ["", ""]
+
+
+@pytest.mark.parametrize(
+    "raw", [b"not json", b"[]", b'{"event": "shutdown", "data": {}}', b'{"event": "typing"}']
+)
+def test_decoding_refuses_anything_but_a_known_event(raw):
+    with pytest.raises(ValueError):
+        events.Event.decode(raw)
+
+
+def test_publish_after_fanout_gives_every_member_the_message_and_an_inbox_change(
+    live_events, channel_listener, alice, bob
+):
+    alice_events, bob_events = channel_listener(alice), channel_listener(bob)
+    message = a_message(alice, bob)
+
+    assert events.publish_after_fanout(messages=[message], target=live_events)
+
+    for found in (alice_events.events(), bob_events.events()):
+        assert names(found) == ["message", "inbox"]
+        assert found[0].data["uuid"] == str(message.uuid)
+        assert found[1].data == {
+            "message_group_uuid": str(message.group_uuid),
+            "last_message_at": "2026-11-30T12:00:00.123456Z",
+        }
+
+
+def test_publish_after_fanout_takes_the_members_of_each_group_when_given(
+    live_events, channel_listener, alice, bob, user_factory
+):
+    carol = user_factory("carol")
+    carol_events = channel_listener(carol)
+    message = a_message(alice, bob)
+
+    events.publish_after_fanout(
+        messages=[message],
+        target=live_events,
+        members={message.group_uuid: [alice.uuid, bob.uuid, carol.uuid]},
+    )
+
+    assert names(carol_events.events()) == ["message", "inbox"]
+
+
+def test_a_redis_outage_never_raises_and_warns_once_per_interval(redis_down, alice, bob, caplog):
+    with caplog.at_level(logging.WARNING, logger="messaging.events"):
+        first = events.publish_after_fanout(messages=[a_message(alice, bob)], target=redis_down)
+        # Within the pause after a failure, publishing does not even try to connect.
+        publish_module._paused_until.clear()
+        second = events.publish_after_fanout(messages=[a_message(alice, bob)], target=redis_down)
+
+    assert first is False and second is False
+    warnings = [r for r in caplog.records if r.name == "messaging.events"]
+    assert len(warnings) == 1
+    assert "live events unavailable (ConnectionError)" in warnings[0].getMessage()
+    assert "hello" not in caplog.text
+
+
+def test_after_a_failure_publishing_pauses_instead_of_paying_a_timeout_per_send(
+    redis_down, alice, bob, monkeypatch
+):
+    events.publish_after_fanout(messages=[a_message(alice, bob)], target=redis_down)
+    attempts = []
+    monkeypatch.setattr(publish_module, "_client", lambda url: attempts.append(url))
+
+    events.publish_after_fanout(messages=[a_message(alice, bob)], target=redis_down)
+
+    assert attempts == []
+
+
+def test_no_redis_url_means_no_live_events(alice, bob):
+    target = events.Target(redis_url="", prefix="cruddur")
+
+    assert events.publish_after_fanout(messages=[a_message(alice, bob)], target=target) is False
+
+
+def test_inline_sends_publish_to_both_members_after_the_rows_move(
+    messaging_table, live_events, channel_listener, alice, bob
+):
+    alice_events, bob_events = channel_listener(alice), channel_listener(bob)
+
+    first = services.conversation_start(sender=alice, handle="bob", body="hi bob")
+    reply = services.message_create(sender=bob, group_uuid=first.group_uuid, body="hi alice")
+
+    found = bob_events.events()
+    assert names(found) == ["message", "inbox", "message", "inbox"]
+    assert [e.data["uuid"] for e in found if e.name == "message"] == [
+        str(first.uuid),
+        str(reply.uuid),
+    ]
+    assert found[0].data["handle"] == "alice" and found[0].data["message"] == "hi bob"
+    assert names(alice_events.events()) == ["message", "inbox", "message", "inbox"]
+
+
+def test_a_send_succeeds_while_redis_is_down(messaging_table, settings, redis_down, alice, bob):
+    settings.REDIS_URL = redis_down.redis_url
+
+    sent = services.conversation_start(sender=alice, handle="bob", body="hi bob")
+
+    assert messaging_table.inbox_row_get(user_uuid=bob.uuid, group_uuid=sent.group_uuid)
+
+
+def test_stream_mode_publishes_from_the_worker_not_the_request(
+    messaging_table, live_events, channel_listener, settings, alice, bob
+):
+    first = services.conversation_start(sender=alice, handle="bob", body="hi bob")
+    settings.MESSAGING_FANOUT = "stream"
+    bob_events = channel_listener(bob)
+    reply = services.message_create(sender=alice, group_uuid=first.group_uuid, body="again")
+    assert bob_events.events(wait=0.3) == []
+
+    services.inbox_fanout_apply(records=[stream_record(message_item(_record_of(reply, bob)))])
+
+    found = bob_events.events()
+    assert names(found) == ["message", "inbox"]
+    assert found[0].data["uuid"] == str(reply.uuid)
+    assert found[0].data["sender_uuid"] == str(alice.uuid)
+
+
+def _record_of(chat_message, recipient) -> Message:
+    return Message(
+        uuid=chat_message.uuid,
+        group_uuid=chat_message.group_uuid,
+        sender_uuid=chat_message.sender.uuid,
+        recipient_uuid=recipient.uuid,
+        body=chat_message.body,
+        created_at=chat_message.created_at,
+    )
+
+
+def test_the_lambda_publishes_after_the_rows_move(
+    messaging_table, live_events, channel_listener, monkeypatch, alice, bob
+):
+    first = services.conversation_start(sender=alice, handle="bob", body="hi bob")
+    bob_events = channel_listener(bob)
+    bob_events.events(wait=0.2)
+    monkeypatch.setenv("MESSAGING_TABLE", messaging_table.name)
+    monkeypatch.setenv("REDIS_URL", live_events.redis_url)
+    monkeypatch.setenv("CACHE_KEY_PREFIX", live_events.prefix)
+    record = _record_of(first, bob)
+
+    aws_lambda.handler({"Records": [stream_record(message_item(record))]})
+
+    assert names(bob_events.events()) == ["message", "inbox"]
+
+
+def test_marking_read_tells_the_other_member_and_the_readers_own_tabs(
+    messaging_table, live_events, channel_listener, alice, bob
+):
+    sent = services.conversation_start(sender=alice, handle="bob", body="hi bob")
+    alice_events, bob_events = channel_listener(alice), channel_listener(bob)
+
+    services.conversation_mark_read(user=bob, group_uuid=sent.group_uuid)
+
+    assert [(e.name, e.data) for e in alice_events.events()] == [
+        (
+            "read",
+            {
+                "message_group_uuid": str(sent.group_uuid),
+                "member_uuid": str(bob.uuid),
+                "last_read_at": sent.created_at.strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
+            },
+        )
+    ]
+    assert names(bob_events.events()) == ["inbox"]
+
+
+def test_no_read_event_for_someone_who_turned_read_receipts_off(
+    messaging_table, live_events, channel_listener, alice, bob
+):
+    bob.send_read_receipts = False
+    bob.save()
+    sent = services.conversation_start(sender=alice, handle="bob", body="hi bob")
+    alice_events, bob_events = channel_listener(alice), channel_listener(bob)
+
+    services.conversation_mark_read(user=bob, group_uuid=sent.group_uuid)
+
+    assert alice_events.events() == []
+    assert names(bob_events.events()) == ["inbox"]
+
+
+def test_nothing_to_mark_read_publishes_nothing(
+    messaging_table, live_events, channel_listener, alice, bob
+):
+    sent = services.conversation_start(sender=alice, handle="bob", body="hi bob")
+    services.conversation_mark_read(user=bob, group_uuid=sent.group_uuid)
+    alice_events = channel_listener(alice)
+
+    services.conversation_mark_read(user=bob, group_uuid=sent.group_uuid)
+
+    assert alice_events.events(wait=0.3) == []
