@@ -382,12 +382,12 @@ class MessagingTable:
     @gateway_errors
     def conversation_mark_read(
         self, *, membership: Membership, through: Position | None = None
-    ) -> bool:
+    ) -> MemberRead | None:
         """Access pattern: a member read a conversation up to its newest message (or up to
         `through`, a message shown to them that the stream has not moved their row to
         yet). One TransactWriteItems of two conditional updates: the reader's row and
         their read position on the conversation item ("Seen"). Both move only forward.
-        Returns False when there was nothing to mark.
+        Returns the read position written, or None when there was nothing to mark.
         """
         if not membership.conversation.stored:
             membership = self._upgrade_v1_pair(membership.row)
@@ -396,7 +396,7 @@ class MessagingTable:
         seq = max(row.position.seq or 0, (through.seq if through else None) or 0)
         already = row.read.position
         if row.unread_count == 0 and already is not None and already >= position:
-            return False
+            return None
         now = datetime.now(UTC)
         for caught_up in (True, False):
             transaction = Transaction(self.name)
@@ -426,21 +426,21 @@ class MessagingTable:
             )
             cancelled = transaction.run(self.client)
             if cancelled is None:
-                return True
+                return MemberRead(position=Position(sk=position.sk, seq=seq), at=now)
             if not cancelled.failed("row"):
                 if cancelled.failed("conversation"):
                     # Another tab already moved the read position this far.
-                    return False
+                    return None
                 raise StoreUnavailable(f"mark-read was cancelled: {cancelled.describe()}")
             old = cancelled.old_item("row")
             if old is None:
                 raise NotAMember()
             if (items.inbox_row_from_item(old).position.seq or 0) <= seq:
                 # Read as far already (another tab): nothing to do.
-                return False
+                return None
             # A message arrived since the page was read: mark up to where the reader got,
             # and leave the row flagged unread.
-        return False
+        return None
 
     @gateway_errors
     def inbox_rows_advance(self, *, message: Message) -> int:

@@ -2,8 +2,6 @@
 
 import uuid
 
-from django.utils import timezone
-
 from accounts.models import User
 from messaging import cache, events, selectors
 from messaging.dynamo.errors import NotAMember
@@ -28,14 +26,14 @@ def conversation_mark_read(
         marked = messaging_table().conversation_mark_read(membership=membership, through=through)
     except NotAMember as exc:
         raise NotFound("No such conversation.") from exc
-    if marked:
+    if marked is not None:
         cache.conversation_invalidate(user_uuids=(user.uuid,))
         events.publish_read(
             target=events_target(),
             group_uuid=membership.row.group_uuid,
             reader_uuid=user.uuid,
             members=sorted(membership.conversation.member_uuids),
-            last_read_at=timezone.now(),
+            last_read_at=marked.at,
             send_read_receipts=user.send_read_receipts,
         )
-    return bool(marked)
+    return marked is not None

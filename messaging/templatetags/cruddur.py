@@ -80,6 +80,7 @@ def unread_label(count: int) -> str:
     return unread_text(count)
 
 
+@register.filter
 def time_of_day(moment: datetime) -> str:
     return "" if moment is None else f"{timezone.localtime(moment):%H:%M}"
 

@@ -169,7 +169,7 @@ def test_typing_writes_nothing_to_dynamodb(
 
     api_client(bob).post(f"/api/message_groups/{sent.group_uuid}/typing")
 
-    assert dynamodb_requests == {"GetItem": 1}
+    assert dynamodb_requests == {"BatchGetItem": 1}
 
 
 def test_typing_in_someone_elses_conversation_is_404(

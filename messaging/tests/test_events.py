@@ -8,11 +8,12 @@ from datetime import UTC, datetime
 import pytest
 
 from devtools import dynamodb_local
-from messaging import aws_lambda, events, services
+from messaging import events, selectors, services
 from messaging.dynamo import Message
 from messaging.dynamo.items import message_item
 from messaging.events import publisher as publish_module
 from messaging.events.channels import user_channel
+from messaging.stream import lambda_handler
 from messaging.tests.test_fanout import stream_record
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -22,14 +23,15 @@ def names(found):
     return [event.name for event in found]
 
 
-def a_message(sender, recipient, body="hello") -> Message:
+def a_message(sender, *others, body="hello") -> Message:
     return Message(
         uuid=uuid.uuid4(),
         group_uuid=uuid.uuid4(),
         sender_uuid=sender.uuid,
-        recipient_uuid=recipient.uuid,
+        member_uuids=frozenset({sender.uuid, *(other.uuid for other in others)}),
         body=body,
         created_at=datetime(2026, 11, 30, 12, 0, 0, 123456, tzinfo=UTC),
+        seq=1,
     )
 
 
@@ -75,14 +77,14 @@ def test_message_event_has_the_api_message_shape_plus_the_sender_uuid(alice, bob
 
 
 def test_deleted_message_update_carries_no_body(alice, bob):
-    event = events.message_updated_event(a_message(alice, bob, "secret"), deleted=True)
+    event = events.message_updated_event(a_message(alice, bob, body="secret"), deleted=True)
 
     assert event.name == "message_updated"
     assert event.data["message"] == "" and event.data["deleted"] is True
 
 
 def test_sse_frame_is_one_event_line_and_one_data_line_even_for_multiline_text(alice, bob):
-    frame = events.message_event(a_message(alice, bob, "two\nlines")).sse()
+    frame = events.message_event(a_message(alice, bob, body="two\nlines")).sse()
 
     lines = frame.split("\n")
     assert lines[0] == "event: message"
@@ -115,20 +117,17 @@ def test_publish_after_fanout_gives_every_member_the_message_and_an_inbox_change
         }
 
 
-def test_publish_after_fanout_takes_the_members_of_each_group_when_given(
+def test_publish_after_fanout_reaches_every_member_of_a_group_and_no_one_else(
     live_events, channel_listener, alice, bob, user_factory
 ):
-    carol = user_factory("carol")
-    carol_events = channel_listener(carol)
-    message = a_message(alice, bob)
+    carol, mallory = user_factory("carol"), user_factory("mallory")
+    carol_events, mallory_events = channel_listener(carol), channel_listener(mallory)
+    message = a_message(alice, bob, carol)
 
-    events.publish_after_fanout(
-        messages=[message],
-        target=live_events,
-        members={message.group_uuid: [alice.uuid, bob.uuid, carol.uuid]},
-    )
+    events.publish_after_fanout(messages=[message], target=live_events)
 
     assert names(carol_events.events()) == ["message", "inbox"]
+    assert mallory_events.events(wait=0.2) == []
 
 
 def test_a_redis_outage_never_raises_and_warns_once_per_interval(redis_down, alice, bob, caplog):
@@ -186,7 +185,7 @@ def test_a_send_succeeds_while_redis_is_down(messaging_table, settings, redis_do
 
     sent = services.conversation_start(sender=alice, handle="bob", body="hi bob")
 
-    assert messaging_table.inbox_row_get(user_uuid=bob.uuid, group_uuid=sent.group_uuid)
+    assert messaging_table.membership_get(user_uuid=bob.uuid, group_uuid=sent.group_uuid)
 
 
 def test_stream_mode_publishes_from_the_worker_not_the_request(
@@ -198,7 +197,9 @@ def test_stream_mode_publishes_from_the_worker_not_the_request(
     reply = services.message_create(sender=alice, group_uuid=first.group_uuid, body="again")
     assert bob_events.events(wait=0.3) == []
 
-    services.inbox_fanout_apply(records=[stream_record(message_item(_record_of(reply, bob)))])
+    services.inbox_fanout_apply(
+        records=[stream_record(message_item(_record_of(reply, bob, seq=2)))]
+    )
 
     found = bob_events.events()
     assert names(found) == ["message", "inbox"]
@@ -206,14 +207,15 @@ def test_stream_mode_publishes_from_the_worker_not_the_request(
     assert found[0].data["sender_uuid"] == str(alice.uuid)
 
 
-def _record_of(chat_message, recipient) -> Message:
+def _record_of(chat_message, recipient, *, seq=1) -> Message:
     return Message(
         uuid=chat_message.uuid,
         group_uuid=chat_message.group_uuid,
         sender_uuid=chat_message.sender.uuid,
-        recipient_uuid=recipient.uuid,
+        member_uuids=frozenset({chat_message.sender.uuid, recipient.uuid}),
         body=chat_message.body,
         created_at=chat_message.created_at,
+        seq=seq,
     )
 
 
@@ -228,7 +230,7 @@ def test_the_lambda_publishes_after_the_rows_move(
     monkeypatch.setenv("CACHE_KEY_PREFIX", live_events.prefix)
     record = _record_of(first, bob)
 
-    aws_lambda.handler({"Records": [stream_record(message_item(record))]})
+    lambda_handler.handler({"Records": [stream_record(message_item(record))]})
 
     assert names(bob_events.events()) == ["message", "inbox"]
 
@@ -241,16 +243,20 @@ def test_marking_read_tells_the_other_member_and_the_readers_own_tabs(
 
     services.conversation_mark_read(user=bob, group_uuid=sent.group_uuid)
 
+    # When bob read: the same time GET /api/message_groups/<uuid> gives as his last_read_at.
+    read_at = selectors.conversation_get(user=alice, group_uuid=sent.group_uuid)
+    (state,) = read_at.conversation.member_states
     assert [(e.name, e.data) for e in alice_events.events()] == [
         (
             "read",
             {
                 "message_group_uuid": str(sent.group_uuid),
                 "member_uuid": str(bob.uuid),
-                "last_read_at": sent.created_at.strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
+                "last_read_at": state.last_read_at.strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
             },
         )
     ]
+    assert state.last_read_at >= sent.created_at
     assert names(bob_events.events()) == ["inbox"]
 
 

@@ -3,7 +3,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from messaging import selectors, services
+from messaging import presenters, selectors, services
 from messaging.cursors import cursor_encode
 from messaging.dynamo import Member
 from messaging.dynamo.bulk import BulkLoader
@@ -182,20 +182,27 @@ def test_handle_lookup_ignores_case_and_leading_at(alice):
         selectors.user_get_by_handle(handle="@")
 
 
-def test_member_read_position_is_how_far_the_other_member_has_read(messaging_table, alice, bob):
-    first = services.conversation_start(sender=alice, handle="bob", body="one")
+def test_seen_by_names_the_members_who_read_up_to_my_last_message(
+    messaging_table, alice, bob, user_factory
+):
+    carol = user_factory("carol", display_name="Carol Danvers")
+    first = services.group_start(sender=alice, handles=["bob", "carol"], body="one")
     services.message_create(sender=alice, group_uuid=first.group_uuid, body="two")
-    conversation = selectors.conversation_detail(user=alice, group_uuid=first.group_uuid)
 
-    assert selectors.member_read_position(conversation=conversation.conversation) is None
+    assert selectors.conversation_detail(user=alice, group_uuid=first.group_uuid).seen_by == ()
     services.conversation_mark_read(user=bob, group_uuid=first.group_uuid)
-    read_at = selectors.member_read_position(conversation=conversation.conversation)
+    detail = selectors.conversation_detail(user=alice, group_uuid=first.group_uuid)
 
-    newest = conversation.messages.items[-1]
-    assert read_at == newest.created_at
+    assert [p.handle for p in detail.seen_by] == ["bob"]
+    states = {s.person.handle: s.last_read_at for s in detail.conversation.member_states}
+    assert states["bob"] >= detail.messages.items[-1].created_at
+    assert states["carol"] is None
+    # A reply from carol puts the newest message out of "mine": nothing to show.
+    services.message_create(sender=carol, group_uuid=first.group_uuid, body="three")
+    assert selectors.conversation_detail(user=alice, group_uuid=first.group_uuid).seen_by == ()
 
 
-def test_member_read_position_is_hidden_when_they_turned_read_receipts_off(
+def test_read_positions_stay_hidden_for_members_who_turned_read_receipts_off(
     messaging_table, alice, bob
 ):
     bob.send_read_receipts = False
@@ -204,14 +211,15 @@ def test_member_read_position_is_hidden_when_they_turned_read_receipts_off(
     services.conversation_mark_read(user=bob, group_uuid=first.group_uuid)
     detail = selectors.conversation_detail(user=alice, group_uuid=first.group_uuid)
 
-    assert selectors.member_read_position(conversation=detail.conversation) is None
+    assert detail.seen_by == ()
+    assert [s.last_read_at for s in detail.conversation.member_states] == [None]
 
 
 def test_conversation_detail_reuses_names_the_caller_resolved(
     messaging_table, alice, bob, django_assert_num_queries
 ):
     first = services.conversation_start(sender=alice, handle="bob", body="one")
-    people = {bob.uuid: selectors.person_from_user(bob)}
+    people = {bob.uuid: presenters.person_from_user(bob)}
 
     with django_assert_num_queries(0):
         detail = selectors.conversation_detail(
