@@ -51,8 +51,14 @@ def everything(*, stack: Stack, sizes: dict, out: Path, step) -> dict:
     results["backlog"] = backlog.backlog(
         meter=meter, stack=stack, cases=people["backlogs"], rounds=sizes["rounds"]
     )
-    # Issue 12 adds groups: this row stays empty until the data model has them.
-    results["group_of_8"] = None
+    step("one send in a group of 8 against one in a pair (inline)")
+    results["group_of_8"] = backlog.group_versus_pair(
+        meter=meter,
+        stack=stack,
+        pair=people["backlogs"][min(people["backlogs"])],
+        group=people["group_of_8"],
+        rounds=sizes["rounds"],
+    )
     step(f"fan-out lag over {sizes['fanout_sends']} sends (stream mode)")
     results["fanout"] = fanout.fanout_lag(
         url=cached.url, stack=stack, pairs=people["pairs"], sends=sizes["fanout_sends"]
@@ -89,12 +95,19 @@ def _people(sizes: dict) -> dict:
         "frank": inboxes["bench_frank"],
         "grace": inboxes["bench_grace"],
         "backlogs": {unread: _backlog(unread) for unread in sizes["backlogs"]},
+        "group_of_8": _group_of_8(),
         "strangers": [seed.person(f"bench_stranger_{index}") for index in range(2)],
         "pairs": [
             (seed.person(f"bench_sender_{index}"), seed.person(f"bench_recipient_{index}"))
             for index in range(sizes["fanout_pairs"])
         ],
     }
+
+
+def _group_of_8() -> dict:
+    people = [seed.person(f"bench_group_{index}") for index in range(8)]
+    group = seed.group_seed(people=people)
+    return {"sender": people[0], "recipient": people[1], "group": group, "members": 8}
 
 
 def _backlog(unread: int) -> dict:

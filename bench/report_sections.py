@@ -296,10 +296,7 @@ def _backlog_rows(case: dict) -> list[list]:
 
 
 def backlog(results: dict) -> list[str]:
-    group = (
-        "Group of 8 vs pair (capacity of one send): not measured; the data model has pairs"
-        " only until issue 12 adds groups."
-    )
+    group = _group_line(results["group_of_8"])
     return [
         "## 4. One send against the recipient's unread backlog",
         "",
@@ -322,9 +319,24 @@ def backlog(results: dict) -> list[str]:
             _backlog_rows(results["backlog"]),
         ),
         "",
-        group if results["group_of_8"] is None else "",
+        group,
         "",
     ]
+
+
+def _group_line(case: dict | None) -> str:
+    if case is None:
+        return "Group of 8 vs pair: not measured in this run."
+    if "error" in case["group"] or "error" in case["pair"]:
+        return f"Group of 8 vs pair: failed ({(case['group'] | case['pair']).get('error')})."
+    ratio = case["versus_pair"]["write_capacity"]
+    return (
+        f"Group of {case['members']} vs pair, one inline send: write capacity"
+        f" {_spread_cell(case['group']['write_capacity'])} vs"
+        f" {_spread_cell(case['pair']['write_capacity'])},"
+        f" ratio {_spread_cell(ratio)}; request ms"
+        f" {_spread_cell(case['group']['ms'])} vs {_spread_cell(case['pair']['ms'])}."
+    )
 
 
 def _spread_cell(stat: dict) -> str:

@@ -88,6 +88,25 @@ def _member(user) -> Member:
     return Member(uuid=user.uuid, handle=user.handle, display_name=user.display_name)
 
 
+def group_seed(*, people: list[Person], messages: int = 3) -> uuid.UUID:
+    """A conversation of all `people` (2 to 8), `messages` long, everyone read up to the
+    end but the first person's last message, with the bulk loader."""
+    members = tuple(_member(person.user) for person in people)
+    newest = datetime.now(UTC) - timedelta(minutes=1)
+    script = seeding.conversation_script(
+        members=list(members),
+        count=messages,
+        start=newest - timedelta(seconds=messages),
+        end=newest,
+    )
+    bulk_loader().conversation_load(
+        members=members,
+        messages=script,
+        unread={member.uuid: seeding.unread_backlog(script, member.uuid) for member in members},
+    )
+    return script[-1].group_uuid
+
+
 def backlog_seed(*, sender: Person, recipient: Person, unread: int) -> uuid.UUID:
     """A conversation in which `recipient` has `unread` unread messages from `sender`
     (after one message of their own), loaded with the bulk loader. Raises what the

@@ -52,6 +52,32 @@ def backlog(*, meter: Meter, stack, cases: dict, rounds: int) -> dict:
     return results
 
 
+def group_versus_pair(*, meter: Meter, stack, pair: dict, group: dict, rounds: int) -> dict:
+    """One inline send in a conversation of 8 against one in a pair, alternated: the
+    transaction also moves every member's row, so its capacity grows with the members
+    and with nothing else."""
+    client = Client()
+    samples = stats.alternate(
+        {
+            "pair": _sender(client, meter, stack, pair, "inline"),
+            "group": _sender(client, meter, stack, group, "inline"),
+        },
+        rounds=rounds,
+    )
+    rows = {"pair": _row(samples["pair"]), "group": _row(samples["group"])}
+    measured = not any("error" in row for row in rows.values())
+    return {
+        **rows,
+        "members": group["members"],
+        "versus_pair": {
+            key: stats.ratio(samples["group"], samples["pair"], key=key)
+            for key in ("write_capacity", "ms")
+        }
+        if measured
+        else None,
+    }
+
+
 def _row(runs: list[dict]) -> dict:
     failed = [run["error"] for run in runs if "error" in run]
     if failed:

@@ -44,7 +44,7 @@ def test_django_in_the_gateway_breaks_its_contract(tmp_path):
     result = run_contracts(copy)
 
     assert result.returncode != 0
-    assert "The gateway, the stream core and live-event publishing import nothing from Django BROKEN" in result.stdout
+    assert "Gateway, stream core and event publishing are free of Django BROKEN" in result.stdout
 
 
 def test_accounts_importing_messaging_breaks_its_contract(tmp_path):
