@@ -257,6 +257,9 @@ LOGGING = {
         "botocore": {"level": "WARNING"},
         "boto3": {"level": "WARNING"},
         "urllib3": {"level": "WARNING"},
+        # At DEBUG it logs a page's whole context (message bodies) for every variable a
+        # template looks up and does not find.
+        "django.template": {"level": "INFO"},
     },
 }
 

@@ -57,6 +57,9 @@ class SentryStub:
 SERVER_PROCESS = f"""
 import django, sentry_sdk
 django.setup()
+from django.core.management import call_command
+# Its own database: the request's middleware reads the session like any request does.
+call_command("migrate", verbosity=0)
 from django.test import Client
 from django.test.utils import override_settings
 with override_settings(ROOT_URLCONF="cruddur.tests.raising_urls"):
@@ -72,13 +75,14 @@ sentry_sdk.flush(timeout=5)
 """
 
 
-def test_with_a_dsn_a_failing_request_reaches_sentry_without_personal_data():
+def test_with_a_dsn_a_failing_request_reaches_sentry_without_personal_data(tmp_path):
     stub = SentryStub()
     thread = threading.Thread(target=stub.httpd.serve_forever, daemon=True)
     thread.start()
     env = {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "cruddur.settings",
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'sentry.sqlite3'}",
         "SENTRY_DSN": stub.dsn,
         "DJANGO_DEBUG": "0",
         "DJANGO_SECRET_KEY": "sentry-test-secret-key-" + "x" * 40,

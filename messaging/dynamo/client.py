@@ -8,8 +8,9 @@ Timeouts bound one attempt; a deadline bounds the whole request. botocore retrie
 timed-out attempt, so a DynamoDB that hangs instead of refusing would otherwise hold a
 web request for attempts x read timeout. Inside `deadline(seconds)` every attempt is
 checked before it is sent (botocore's `before-send` fires per attempt, retries
-included): one that could not finish in time is not started, and the caller gets
-`StoreUnavailable` while there is still time to answer 503.
+included): a retry that could not finish in time is not started, nor is anything once
+the time is up, and the caller gets `StoreUnavailable` while there is still time to
+answer 503.
 """
 
 import os
@@ -36,11 +37,10 @@ _client_hooks: list[Callable[[str, Any], None]] = []
 
 
 class _Deadline:
-    """When the current request must have its answer, and whether it has sent anything."""
+    """When the current request must have its answer."""
 
     def __init__(self, seconds: float):
         self.at = time.monotonic() + seconds
-        self.attempted = False
 
 
 _deadline: ContextVar[_Deadline | None] = ContextVar("dynamodb_deadline", default=None)
@@ -84,16 +84,18 @@ def _endpoint_url(service: str) -> str | None:
     return None
 
 
-def _refuse_late_attempt(**_: Any) -> None:
-    """Before every attempt: the request's first always goes (if any time is left); a
-    later one only if a whole read timeout still fits before the deadline."""
+def _refuse_late_attempt(request: Any = None, **_: Any) -> None:
+    """Before every attempt: a call's first attempt goes while any time is left; a retry
+    only if a whole read timeout still fits before the deadline (botocore counts the
+    attempts in the request's context)."""
     current = _deadline.get()
     if current is None:
         return
     remaining = current.at - time.monotonic()
-    if remaining <= 0 or (current.attempted and remaining < _read_timeout()):
+    context = getattr(request, "context", None) or {}
+    attempt = context.get("retries", {}).get("attempt", 1)
+    if remaining <= 0 or (attempt > 1 and remaining < _read_timeout()):
         raise DeadlineExceeded(remaining=max(remaining, 0.0))
-    current.attempted = True
 
 
 def _build(service: str) -> Any:
