@@ -5,13 +5,30 @@ from django.contrib.auth.decorators import login_required
 from django.shortcuts import redirect, render
 from django.urls import reverse
 
-from messaging import selectors, services
+from messaging import limits, selectors, services
 from messaging.errors import Invalid, NotFound
 from messaging.forms import HandleForm, MessageForm
 
 
 def _attach(form, error: Invalid) -> None:
     form.add_error(error.field if error.field in form.fields else None, error.message)
+
+
+def _send_allowed(request, form) -> bool:
+    """The per-user send limit (messaging.limits), shared with the API: over it, the form
+    says how long to wait and keeps the draft."""
+    wait = limits.send_wait(request)
+    if wait is None:
+        return True
+    form.add_error(None, limits.send_limited_message(wait))
+    form.send_limited = True
+    return False
+
+
+def _form_status(form) -> int:
+    if getattr(form, "send_limited", False):
+        return 429
+    return 400 if form.errors else 200
 
 
 def _conversation_url(group_uuid) -> str:
@@ -35,7 +52,7 @@ def inbox(request):
 @login_required
 def conversation(request, group_uuid):
     form = MessageForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
+    if request.method == "POST" and form.is_valid() and _send_allowed(request, form):
         try:
             services.message_create(
                 sender=request.user, group_uuid=group_uuid, body=form.cleaned_data["message"]
@@ -66,8 +83,7 @@ def conversation(request, group_uuid):
             read_group_uuid=detail.conversation.group_uuid if opened_newest else None,
         ),
     }
-    status = 400 if form.errors else 200
-    return render(request, "messaging/conversation.html", context, status=status)
+    return render(request, "messaging/conversation.html", context, status=_form_status(form))
 
 
 @login_required
@@ -75,7 +91,7 @@ def conversation_new(request, handle):
     """Start a conversation with @handle, or reopen the one the pair already has."""
     recipient, group_uuid = selectors.conversation_find_by_handle(user=request.user, handle=handle)
     form = MessageForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
+    if request.method == "POST" and form.is_valid() and _send_allowed(request, form):
         try:
             sent = services.conversation_start(
                 sender=request.user, handle=recipient.handle, body=form.cleaned_data["message"]
@@ -91,8 +107,7 @@ def conversation_new(request, handle):
         "form": form,
         "handle_form": HandleForm(),
     }
-    status = 400 if form.errors else 200
-    return render(request, "messaging/conversation.html", context, status=status)
+    return render(request, "messaging/conversation.html", context, status=_form_status(form))
 
 
 @login_required

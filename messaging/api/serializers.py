@@ -11,6 +11,29 @@ from rest_framework import serializers
 from messaging.dynamo.keys import format_timestamp
 
 
+class StrictCharField(serializers.CharField):
+    """A string, and only a string: DRF's CharField turns `12345` into "12345", so a
+    client's type mistake would be stored instead of refused."""
+
+    default_error_messages = {"invalid": "Must be a string."}
+
+    def to_internal_value(self, data):
+        if not isinstance(data, str):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
+class StrictUUIDField(serializers.UUIDField):
+    """A uuid written as a string: DRF's UUIDField also reads an integer as a uuid."""
+
+    default_error_messages = {"invalid": "Must be a valid UUID string."}
+
+    def to_internal_value(self, data):
+        if not isinstance(data, str):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
 class UtcDateTimeField(serializers.DateTimeField):
     """Fixed-width UTC with microseconds and `Z`, the same string the table stores, so
     clients can sort timestamps as strings."""
@@ -103,9 +126,11 @@ ERROR_DESCRIPTIONS = {
     401: "Missing, invalid or expired credentials.",
     403: "Session authentication without a valid CSRF token.",
     404: "No such user or conversation, or not one the caller belongs to.",
+    413: "The body is over the upload limit (DATA_UPLOAD_MAX_MEMORY_SIZE).",
+    414: "The URL (path and query) is longer than the server accepts.",
     415: "The body is not JSON.",
     422: "This Idempotency-Key was already used for a different message.",
-    429: "Too many requests; see Retry-After.",
+    429: "Too many requests (or, signing in, too many failures); see Retry-After.",
     503: "DynamoDB is unreachable or throttling; see Retry-After.",
 }
 

@@ -7,21 +7,24 @@ from django.contrib.auth import authenticate
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import exceptions, serializers, status
-from rest_framework.authtoken.models import Token
-from rest_framework.permissions import AllowAny
+from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from accounts.lockout import locked_out_message, retry_after_seconds
 from messaging import selectors, services
 from messaging.api.serializers import (
     MessageGroupSerializer,
     MessageSerializer,
     PageInputSerializer,
+    StrictCharField,
+    StrictUUIDField,
     error_responses,
     page_output,
 )
-from messaging.api.throttles import AuthTokenThrottle, MessageSendThrottle
+from messaging.api.tokens import ExpiringTokenAuthentication, token_issue
 from messaging.errors import NotFound
+from messaging.limits import MessageSendThrottle
 from messaging.services import MAX_IDEMPOTENCY_KEY_LENGTH, MAX_MESSAGE_LENGTH
 
 GROUP_UUID_PARAMETER = OpenApiParameter(
@@ -37,16 +40,26 @@ def group_uuid_from_path(value: str) -> uuid.UUID:
         raise NotFound("No such conversation.") from exc
 
 
+class SignInLockedOut(exceptions.APIException):
+    status_code = status.HTTP_429_TOO_MANY_REQUESTS
+    default_code = "sign_in_locked_out"
+
+    def __init__(self, *, wait: int, detail: str):
+        super().__init__(detail)
+        # DRF's exception handler sends this as Retry-After.
+        self.wait = wait
+
+
 class AuthTokenApi(APIView):
-    # Credentials are the whole request: no session (and so no CSRF) applies here.
-    authentication_classes = ()
-    permission_classes = (AllowAny,)
-    throttle_classes = (AuthTokenThrottle,)
+    """POST signs in (credentials are the whole request: no session, so no CSRF);
+    DELETE signs out the token that authenticates it."""
 
     class InputSerializer(serializers.Serializer):
-        username = serializers.CharField(max_length=150, help_text="The user's handle.")
-        password = serializers.CharField(
-            max_length=128, trim_whitespace=False, style={"input_type": "password"}
+        username = StrictCharField(
+            min_length=1, max_length=150, help_text="The user's handle (any case)."
+        )
+        password = StrictCharField(
+            min_length=1, max_length=128, trim_whitespace=False, style={"input_type": "password"}
         )
 
         class Meta:
@@ -58,22 +71,54 @@ class AuthTokenApi(APIView):
         class Meta:
             ref_name = "AuthToken"
 
+    def _signing_out(self) -> bool:
+        # Schema generation builds the view without a request (each method's security is
+        # declared in extend_schema below).
+        request = getattr(self, "request", None)
+        return request is not None and request.method == "DELETE"
+
+    def get_authenticators(self):
+        return [ExpiringTokenAuthentication()] if self._signing_out() else []
+
+    def get_permissions(self):
+        return [IsAuthenticated()] if self._signing_out() else [AllowAny()]
+
     @extend_schema(
         operation_id="auth_token_create",
         auth=[],
         request=InputSerializer,
-        responses={200: OutputSerializer, **error_responses(400, 415, 429)},
+        responses={200: OutputSerializer, **error_responses(400, 413, 415, 429)},
+        description=(
+            "Failed sign-ins are counted per account and per client address; past the limit"
+            " both are refused with 429 and Retry-After, even with the right password."
+        ),
     )
     def post(self, request):
         serializer = self.InputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         user = authenticate(request=request, **serializer.validated_data)
+        # django-axes flags the request when the account or the address is locked out.
+        if getattr(request, "axes_locked_out", False):
+            raise SignInLockedOut(wait=retry_after_seconds(), detail=locked_out_message())
         if user is None:
             raise exceptions.ValidationError(
                 {"non_field_errors": ["Unable to sign in with that handle and password."]}
             )
-        token, _ = Token.objects.get_or_create(user=user)
+        token = token_issue(user=user)
         return Response(self.OutputSerializer({"token": token.key}).data)
+
+    @extend_schema(
+        operation_id="auth_token_destroy",
+        auth=[{"tokenAuth": []}],
+        request=None,
+        responses={
+            204: OpenApiResponse(description="The token no longer signs anything in."),
+            **error_responses(401),
+        },
+    )
+    def delete(self, request):
+        request.auth.delete()
+        return Response(status=status.HTTP_204_NO_CONTENT)
 
 
 class InboxListApi(APIView):
@@ -120,18 +165,21 @@ class MessageCreateApi(APIView):
     throttle_classes = (MessageSendThrottle,)
 
     class InputSerializer(serializers.Serializer):
-        message = serializers.CharField(
+        message = StrictCharField(
+            min_length=1,
             max_length=MAX_MESSAGE_LENGTH,
             error_messages={
                 "blank": "Write a message first.",
+                "min_length": "Write a message first.",
                 "max_length": f"Messages are at most {MAX_MESSAGE_LENGTH} characters.",
             },
         )
-        message_group_uuid = serializers.UUIDField(
+        message_group_uuid = StrictUUIDField(
             required=False, help_text="Reply in this conversation."
         )
-        handle = serializers.CharField(
+        handle = StrictCharField(
             required=False,
+            min_length=3,
             max_length=64,
             help_text="Start (or reopen) the conversation with this user.",
         )

@@ -78,6 +78,22 @@ def test_token_with_wrong_password_is_400_without_a_token(api_client, alice):
     assert response.json()["non_field_errors"]
 
 
+@pytest.mark.parametrize(
+    "payload",
+    [
+        {"username": 12345, "password": "correct-horse-battery"},
+        {"username": "alice", "password": 12345},
+        {"username": ["alice"], "password": "correct-horse-battery"},
+    ],
+)
+def test_token_with_a_non_string_credential_is_400_naming_it(api_client, alice, payload):
+    response = api_client().post("/api/auth/token", payload, format="json")
+
+    assert response.status_code == 400
+    (field,) = response.json()
+    assert not isinstance(payload[field], str)
+
+
 def test_token_without_fields_lists_each_missing_field(api_client, db):
     response = api_client().post("/api/auth/token", {}, format="json")
 
@@ -383,6 +399,13 @@ def test_message_by_handle_starts_then_reopens_the_pairs_one_conversation(
         ({"message": "hi", "message_group_uuid": "not-a-uuid"}, "message_group_uuid"),
         ({"message": "hi", "handle": "alice"}, "handle"),
         ({"message": "nul\x00byte", "handle": "bob"}, "message"),
+        ({"message": 12345, "handle": "bob"}, "message"),
+        ({"message": True, "handle": "bob"}, "message"),
+        ({"message": 1.5, "handle": "bob"}, "message"),
+        ({"message": {"text": "hi"}, "handle": "bob"}, "message"),
+        ({"message": "hi", "handle": 12345}, "handle"),
+        ({"message": "hi", "message_group_uuid": 12345}, "message_group_uuid"),
+        ({"message": "hi", "handle": "ab"}, "handle"),
     ],
     ids=[
         "blank",
@@ -396,6 +419,13 @@ def test_message_by_handle_starts_then_reopens_the_pairs_one_conversation(
         "bad-uuid",
         "yourself",
         "nul-character",
+        "integer-message",
+        "boolean-message",
+        "float-message",
+        "object-message",
+        "integer-handle",
+        "integer-uuid",
+        "short-handle",
     ],
 )
 def test_bad_message_input_is_400_naming_the_field_and_writes_nothing(
