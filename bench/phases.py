@@ -179,7 +179,15 @@ def seeding(*, stack, messages: int, baseline_messages: int) -> dict:
         ("one_put_per_message", baseline_messages, ["--one-put-per-message"]),
     ):
         between = [f"bench_{name[:5]}_a", f"bench_{name[:5]}_b"]
-        command = ["ddb_seed", "--messages", str(count), "--between", *between, *extra]
+        command = [
+            "ddb_seed",
+            "--messages",
+            str(count),
+            "--between",
+            *between,
+            "--create-users",
+            *extra,
+        ]
         engine_before = stack.engine_cpu_seconds()
         output = stack.manage(*command)
         engine_cpu = stack.engine_cpu_seconds() - engine_before

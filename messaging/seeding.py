@@ -10,6 +10,7 @@ from django.db import transaction
 
 from messaging.dynamo import Member, Message
 from messaging.dynamo.keys import group_uuid_for_pair
+from messaging.errors import NotFound
 from messaging.store import messaging_table
 
 User = get_user_model()
@@ -111,10 +112,16 @@ def conversation_bulk_seed(
     count: int,
     password: str | None = None,
     batch: bool = True,
+    create_users: bool = False,
     now: datetime | None = None,
 ) -> SeedResult:
-    """One conversation of `count` messages between two users (created if missing), one
-    second apart and ending a minute ago: benchmark data."""
+    """One conversation of `count` messages between two users, one second apart and
+    ending a minute ago: benchmark data. The users must exist unless `create_users`
+    (a mistyped handle would otherwise become a new user); NotFound names the missing."""
+    if not create_users:
+        missing = [h for h in handles if not User.objects.filter(handle__iexact=h).exists()]
+        if missing:
+            raise NotFound("no such user: " + ", ".join(f"@{handle}" for handle in missing))
     (first, second), users_created = users_ensure(
         users={handle: handle for handle in handles}, password=password
     )
