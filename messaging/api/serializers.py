@@ -5,6 +5,7 @@ return, so the schema names them once.
 """
 
 from django.conf import settings
+from django.core.validators import RegexValidator
 from drf_spectacular.utils import OpenApiResponse
 from rest_framework import serializers
 
@@ -68,12 +69,26 @@ class MessageGroupSerializer(serializers.Serializer):
         ref_name = "MessageGroup"
 
 
+# What messaging/cursors.py emits (django.core.signing, compressed): an optional ".",
+# the base64url payload, ":", the base64url signature. Only the signature makes one valid.
+CURSOR_PATTERN = r"^(\.?[A-Za-z0-9_-]+:[A-Za-z0-9_-]+)?$"
+
+
 class PageInputSerializer(serializers.Serializer):
     cursor = serializers.CharField(
         required=False,
         allow_blank=True,
         max_length=2048,
-        help_text="The `next` value of the previous page. Omit it for the first page.",
+        validators=[
+            RegexValidator(
+                CURSOR_PATTERN,
+                message="This cursor is not valid. Start again from the first page.",
+            )
+        ],
+        help_text=(
+            "The `next` value of the previous page, unchanged (signed: an edited cursor is a"
+            " 400). Omit it for the first page."
+        ),
     )
 
     def get_fields(self):

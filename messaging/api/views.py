@@ -4,8 +4,14 @@ service or selector. Domain errors become HTTP in `exceptions.py`."""
 import uuid
 
 from django.contrib.auth import authenticate
+from django.core.validators import RegexValidator
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    OpenApiResponse,
+    PolymorphicProxySerializer,
+    extend_schema,
+)
 from rest_framework import exceptions, serializers, status
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.response import Response
@@ -26,6 +32,9 @@ from messaging.api.tokens import ExpiringTokenAuthentication, token_issue
 from messaging.errors import NotFound
 from messaging.limits import MessageSendThrottle
 from messaging.services import MAX_IDEMPOTENCY_KEY_LENGTH, MAX_MESSAGE_LENGTH
+
+# A handle as clients write it: accounts' handle rule, with an optional leading @.
+HANDLE_REFERENCE_PATTERN = r"^@?[A-Za-z0-9_]{3,30}$"
 
 GROUP_UUID_PARAMETER = OpenApiParameter(
     "group_uuid", OpenApiTypes.UUID, OpenApiParameter.PATH, description="The conversation."
@@ -87,7 +96,7 @@ class AuthTokenApi(APIView):
         operation_id="auth_token_create",
         auth=[],
         request=InputSerializer,
-        responses={200: OutputSerializer, **error_responses(400, 413, 415, 429)},
+        responses={200: OutputSerializer, **error_responses(400, 413, 414, 415, 429)},
         description=(
             "Failed sign-ins are counted per account and per client address; past the limit"
             " both are refused with 429 and Retry-After, even with the right password."
@@ -113,7 +122,7 @@ class AuthTokenApi(APIView):
         request=None,
         responses={
             204: OpenApiResponse(description="The token no longer signs anything in."),
-            **error_responses(401),
+            **error_responses(401, 414),
         },
     )
     def delete(self, request):
@@ -130,7 +139,7 @@ class InboxListApi(APIView):
     @extend_schema(
         operation_id="message_groups_list",
         parameters=[InputSerializer],
-        responses={200: OutputSerializer, **error_responses(400, 401, 503)},
+        responses={200: OutputSerializer, **error_responses(400, 401, 414, 503)},
     )
     def get(self, request):
         params = self.InputSerializer(data=request.query_params)
@@ -148,7 +157,7 @@ class MessageListApi(APIView):
     @extend_schema(
         operation_id="messages_list",
         parameters=[GROUP_UUID_PARAMETER, InputSerializer],
-        responses={200: OutputSerializer, **error_responses(400, 401, 404, 503)},
+        responses={200: OutputSerializer, **error_responses(400, 401, 404, 414, 503)},
     )
     def get(self, request, group_uuid: str):
         params = self.InputSerializer(data=request.query_params)
@@ -161,31 +170,65 @@ class MessageListApi(APIView):
         return Response(self.OutputSerializer(page).data)
 
 
+def _message_field() -> StrictCharField:
+    return StrictCharField(
+        min_length=1,
+        max_length=MAX_MESSAGE_LENGTH,
+        # Whitespace alone is blank once trimmed: the schema says so too.
+        validators=[RegexValidator(r"\S", message="Write a message first.")],
+        error_messages={
+            "blank": "Write a message first.",
+            "min_length": "Write a message first.",
+            "max_length": f"Messages are at most {MAX_MESSAGE_LENGTH} characters.",
+        },
+    )
+
+
+def _group_uuid_field(**options) -> StrictUUIDField:
+    return StrictUUIDField(help_text="Reply in this conversation.", **options)
+
+
+def _handle_field(**options) -> StrictCharField:
+    return StrictCharField(
+        min_length=3,
+        max_length=31,
+        validators=[
+            RegexValidator(
+                HANDLE_REFERENCE_PATTERN,
+                message="A handle is 3 to 30 letters,"
+                " digits or underscores, with an optional leading @.",
+            )
+        ],
+        help_text="Start (or reopen) the conversation with this user (@ optional).",
+        **options,
+    )
+
+
+class ReplyRequestSerializer(serializers.Serializer):
+    message = _message_field()
+    message_group_uuid = _group_uuid_field()
+
+    class Meta:
+        ref_name = "MessageReply"
+
+
+class ConversationStartRequestSerializer(serializers.Serializer):
+    message = _message_field()
+    handle = _handle_field()
+
+    class Meta:
+        ref_name = "ConversationStart"
+
+
 class MessageCreateApi(APIView):
     throttle_classes = (MessageSendThrottle,)
 
     class InputSerializer(serializers.Serializer):
-        message = StrictCharField(
-            min_length=1,
-            max_length=MAX_MESSAGE_LENGTH,
-            error_messages={
-                "blank": "Write a message first.",
-                "min_length": "Write a message first.",
-                "max_length": f"Messages are at most {MAX_MESSAGE_LENGTH} characters.",
-            },
-        )
-        message_group_uuid = StrictUUIDField(
-            required=False, help_text="Reply in this conversation."
-        )
-        handle = StrictCharField(
-            required=False,
-            min_length=3,
-            max_length=64,
-            help_text="Start (or reopen) the conversation with this user.",
-        )
+        """Either shape of the request (documented as a oneOf of the two)."""
 
-        class Meta:
-            ref_name = "MessageCreate"
+        message = _message_field()
+        message_group_uuid = _group_uuid_field(required=False)
+        handle = _handle_field(required=False)
 
         def validate(self, attrs):
             if ("message_group_uuid" in attrs) == ("handle" in attrs):
@@ -198,11 +241,20 @@ class MessageCreateApi(APIView):
 
     @extend_schema(
         operation_id="messages_create",
-        request=InputSerializer,
+        request=PolymorphicProxySerializer(
+            component_name="MessageCreate",
+            serializers=[ReplyRequestSerializer, ConversationStartRequestSerializer],
+            resource_type_field_name=None,
+        ),
         parameters=[
             OpenApiParameter(
                 "Idempotency-Key",
-                OpenApiTypes.STR,
+                {
+                    "type": "string",
+                    "minLength": 1,
+                    "maxLength": MAX_IDEMPOTENCY_KEY_LENGTH,
+                    "pattern": r"^[\x20-\x7e]+$",
+                },
                 OpenApiParameter.HEADER,
                 description=(
                     "Retrying with the same key within 24 hours returns the first response"
@@ -212,7 +264,7 @@ class MessageCreateApi(APIView):
         ],
         responses={
             201: OutputSerializer,
-            **error_responses(400, 401, 403, 404, 415, 422, 429, 503),
+            **error_responses(400, 401, 403, 404, 413, 414, 415, 422, 429, 503),
         },
     )
     def post(self, request):
@@ -244,7 +296,7 @@ class ConversationMarkReadApi(APIView):
         request=None,
         responses={
             204: OpenApiResponse(description="Every message in the conversation is read."),
-            **error_responses(401, 403, 404, 503),
+            **error_responses(401, 403, 404, 414, 503),
         },
     )
     def post(self, request, group_uuid: str):
@@ -265,7 +317,7 @@ class UserShortApi(APIView):
 
     @extend_schema(
         operation_id="users_short",
-        responses={200: OutputSerializer, **error_responses(401, 404)},
+        responses={200: OutputSerializer, **error_responses(401, 404, 414)},
     )
     def get(self, request, handle: str):
         user = selectors.user_get_by_handle(handle=handle)
