@@ -18,6 +18,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.lockout import locked_out_message, retry_after_seconds
+from accounts.models import HANDLE_PATTERN
 from messaging import selectors, services
 from messaging.api.serializers import (
     MessageGroupSerializer,
@@ -34,7 +35,7 @@ from messaging.limits import MessageSendThrottle
 from messaging.services import MAX_IDEMPOTENCY_KEY_LENGTH, MAX_MESSAGE_LENGTH
 
 # A handle as clients write it: accounts' handle rule, with an optional leading @.
-HANDLE_REFERENCE_PATTERN = r"^@?[A-Za-z0-9_]{3,30}$"
+HANDLE_REFERENCE_PATTERN = "^@?" + HANDLE_PATTERN.removeprefix("^")
 
 GROUP_UUID_PARAMETER = OpenApiParameter(
     "group_uuid", OpenApiTypes.UUID, OpenApiParameter.PATH, description="The conversation."
@@ -195,8 +196,7 @@ def _handle_field(**options) -> StrictCharField:
         validators=[
             RegexValidator(
                 HANDLE_REFERENCE_PATTERN,
-                message="A handle is 3 to 30 letters,"
-                " digits or underscores, with an optional leading @.",
+                message="A handle is 3 to 30 letters, digits or underscores (@ optional).",
             )
         ],
         help_text="Start (or reopen) the conversation with this user (@ optional).",
