@@ -23,7 +23,10 @@ export MESSAGING_FANOUT="${MESSAGING_FANOUT:-stream}"
 # whatever it spawns: the JVM, uvicorn's reloader and worker). `jobs -p` knows each one
 # from the moment it is forked, so a signal arriving mid-start still finds them all.
 stop_all() {
-  trap - INT TERM HUP EXIT
+  # Ignored, not reset: a second Ctrl-C or a process manager repeating its SIGTERM would
+  # otherwise end this script half-way through the stop, leaving the rest running.
+  trap '' INT TERM HUP
+  trap - EXIT
   local groups
   groups=$(jobs -p)
   [ -n "$groups" ] || return 0
