@@ -208,6 +208,8 @@ API_TOKEN_LIFETIME = int(os.environ.get("API_TOKEN_LIFETIME", str(30 * 24 * 60 *
 # count of our own proxies is configured (cruddur/proxies.py): X-Forwarded-For is never
 # trusted beyond the entries those proxies added.
 DJANGO_TRUSTED_PROXIES = int(os.environ.get("DJANGO_TRUSTED_PROXIES", "0"))
+# DRF's own client address (any address-keyed throttle) follows the same count.
+REST_FRAMEWORK["NUM_PROXIES"] = DJANGO_TRUSTED_PROXIES
 # django-axes: failed sign-ins (login page and POST /api/auth/token) counted per account
 # and, separately, per client address; either reaching the limit locks it for the
 # cool-off after its last failure.
@@ -218,8 +220,6 @@ AXES_COOLOFF_TIME = timedelta(seconds=int(os.environ.get("DJANGO_LOGIN_COOLOFF",
 # account can sign in once the cool-off has passed.
 AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
 AXES_CLIENT_IP_CALLABLE = "cruddur.proxies.client_ip"
-# DRF's own client address (any address-keyed throttle) follows the same count.
-REST_FRAMEWORK["NUM_PROXIES"] = DJANGO_TRUSTED_PROXIES
 AXES_USERNAME_CALLABLE = "accounts.lockout.lockout_username"
 AXES_LOCKOUT_CALLABLE = "accounts.lockout.locked_out_response"
 # Only failures are stored; a row per successful sign-in is not needed to count them.
