@@ -4,6 +4,8 @@ Each view nests its own InputSerializer / OutputSerializer; these are what sever
 return, so the schema names them once.
 """
 
+import re
+
 from django.conf import settings
 from django.core.validators import RegexValidator
 from drf_spectacular.utils import OpenApiResponse
@@ -24,13 +26,30 @@ class StrictCharField(serializers.CharField):
         return super().to_internal_value(data)
 
 
+# The one spelling of a uuid the schema's `format: uuid` names (RFC 9562's hex-and-dash);
+# uuid.UUID() also reads braces, "urn:uuid:" and bare hex.
+UUID_PATTERN = re.compile(r"[0-9a-fA-F]{8}-(?:[0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}")
+
+
 class StrictUUIDField(serializers.UUIDField):
-    """A uuid written as a string: DRF's UUIDField also reads an integer as a uuid."""
+    """A uuid written as a hex-and-dash string: DRF's UUIDField also reads an integer (and
+    the other spellings above) as a uuid."""
 
     default_error_messages = {"invalid": "Must be a valid UUID string."}
 
     def to_internal_value(self, data):
-        if not isinstance(data, str):
+        if not isinstance(data, str) or not UUID_PATTERN.fullmatch(data):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
+class StrictIntegerField(serializers.IntegerField):
+    """An integer written as digits: DRF's IntegerField also reads " 5", "5.0" and 5.0."""
+
+    def to_internal_value(self, data):
+        if isinstance(data, bool) or not (
+            isinstance(data, int) or (isinstance(data, str) and re.fullmatch(r"-?[0-9]+", data))
+        ):
             self.fail("invalid")
         return super().to_internal_value(data)
 
@@ -69,9 +88,10 @@ class MessageGroupSerializer(serializers.Serializer):
         ref_name = "MessageGroup"
 
 
-# What messaging/cursors.py emits (django.core.signing, compressed): an optional ".",
-# the base64url payload, ":", the base64url signature. Only the signature makes one valid.
-CURSOR_PATTERN = r"^(\.?[A-Za-z0-9_-]+:[A-Za-z0-9_-]+)?$"
+# What messaging/cursors.py emits (django.core.signing.dumps): "." when compressed, then
+# the base64url payload, timestamp and signature joined by ":". Only the signature makes
+# one valid.
+CURSOR_PATTERN = r"^(\.?[A-Za-z0-9_-]+:[A-Za-z0-9_-]+:[A-Za-z0-9_-]+)?$"
 
 
 class PageInputSerializer(serializers.Serializer):
@@ -79,6 +99,8 @@ class PageInputSerializer(serializers.Serializer):
         required=False,
         allow_blank=True,
         max_length=2048,
+        # A cursor of spaces is not the first page's empty one.
+        trim_whitespace=False,
         validators=[
             RegexValidator(
                 CURSOR_PATTERN,
@@ -94,7 +116,7 @@ class PageInputSerializer(serializers.Serializer):
     def get_fields(self):
         # Built per use so the limit comes from settings at call time.
         fields = super().get_fields()
-        fields["page_size"] = serializers.IntegerField(
+        fields["page_size"] = StrictIntegerField(
             required=False,
             min_value=1,
             max_value=settings.MESSAGING_MAX_PAGE_SIZE,

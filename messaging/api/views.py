@@ -21,6 +21,7 @@ from accounts.lockout import locked_out_message, retry_after_seconds
 from accounts.models import HANDLE_PATTERN
 from messaging import selectors, services
 from messaging.api.serializers import (
+    UUID_PATTERN,
     MessageGroupSerializer,
     MessageSerializer,
     PageInputSerializer,
@@ -37,17 +38,23 @@ from messaging.services import MAX_IDEMPOTENCY_KEY_LENGTH, MAX_MESSAGE_LENGTH
 # A handle as clients write it: accounts' handle rule, with an optional leading @.
 HANDLE_REFERENCE_PATTERN = "^@?" + HANDLE_PATTERN.removeprefix("^")
 
+_TEXT = r"[^\x00\ud800-\udfff]"
+MESSAGE_PATTERN = rf"^{_TEXT}*[^\x00\ud800-\udfff\s]{_TEXT}*$"
+# What services.idempotency_key_clean accepts: printable (str.isprintable) characters of
+# Latin-1, the charset header values arrive in.
+IDEMPOTENCY_KEY_PATTERN = r"^[\x20-\x7e\xa1-\xac\xae-\xff]+$"
+
 GROUP_UUID_PARAMETER = OpenApiParameter(
     "group_uuid", OpenApiTypes.UUID, OpenApiParameter.PATH, description="The conversation."
 )
 
 
 def group_uuid_from_path(value: str) -> uuid.UUID:
-    # A malformed uuid in the path names no conversation: 404, like a foreign one.
-    try:
-        return uuid.UUID(value)
-    except ValueError as exc:
-        raise NotFound("No such conversation.") from exc
+    # A malformed uuid in the path names no conversation: 404, like a foreign one. Only
+    # the schema's spelling counts, so one conversation has one URL.
+    if not UUID_PATTERN.fullmatch(value):
+        raise NotFound("No such conversation.")
+    return uuid.UUID(value)
 
 
 class SignInLockedOut(exceptions.APIException):
@@ -175,8 +182,9 @@ def _message_field() -> StrictCharField:
     return StrictCharField(
         min_length=1,
         max_length=MAX_MESSAGE_LENGTH,
-        # Whitespace alone is blank once trimmed: the schema says so too.
-        validators=[RegexValidator(r"\S", message="Write a message first.")],
+        # What the server refuses, stated for the schema: whitespace alone (blank once
+        # trimmed), NUL and lone surrogates (DRF's CharField refuses both).
+        validators=[RegexValidator(MESSAGE_PATTERN, message="Write a message first.")],
         error_messages={
             "blank": "Write a message first.",
             "min_length": "Write a message first.",
@@ -253,7 +261,7 @@ class MessageCreateApi(APIView):
                     "type": "string",
                     "minLength": 1,
                     "maxLength": MAX_IDEMPOTENCY_KEY_LENGTH,
-                    "pattern": r"^[\x20-\x7e]+$",
+                    "pattern": IDEMPOTENCY_KEY_PATTERN,
                 },
                 OpenApiParameter.HEADER,
                 description=(

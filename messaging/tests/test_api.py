@@ -734,3 +734,34 @@ def test_api_request_counts_per_operation(as_alice, as_bob, group, settings, dyn
         "GetItem": 1,
         "UpdateItem": 1,
     }
+
+
+# --- strict spellings (what the schema says is what is accepted) ----------------------------
+
+
+@pytest.mark.parametrize("page_size", [" 5", "5.0", "5 ", "1e1"])
+def test_page_size_not_written_as_digits_is_400(as_alice, messaging_table, page_size):
+    response = as_alice.get("/api/message_groups", {"page_size": page_size})
+
+    assert response.status_code == 400
+    assert response.json()["page_size"]
+
+
+def test_a_cursor_of_whitespace_is_400_not_the_first_page(as_alice, messaging_table):
+    response = as_alice.get("/api/message_groups", {"cursor": "\x85\x85"})
+
+    assert response.status_code == 400
+    assert response.json()["cursor"]
+
+
+def test_a_group_uuid_in_another_spelling_is_400_in_a_body_and_404_in_a_path(as_alice, group):
+    bare_hex = group.hex
+    reply = as_alice.post(
+        "/api/messages", {"message": "hi", "message_group_uuid": bare_hex}, format="json"
+    )
+    listing = as_alice.get(f"/api/messages/{{{group}}}")
+
+    assert reply.status_code == 400
+    assert reply.json()["message_group_uuid"]
+    assert listing.status_code == 404
+    assert as_alice.get(f"/api/messages/{str(group).upper()}").status_code == 200
