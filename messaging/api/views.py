@@ -38,8 +38,11 @@ from messaging.services import MAX_IDEMPOTENCY_KEY_LENGTH, MAX_MESSAGE_LENGTH
 # A handle as clients write it: accounts' handle rule, with an optional leading @.
 HANDLE_REFERENCE_PATTERN = "^@?" + HANDLE_PATTERN.removeprefix("^")
 
-_TEXT = r"[^\x00\ud800-\udfff]"
-MESSAGE_PATTERN = rf"^{_TEXT}*[^\x00\ud800-\udfff\s]{_TEXT}*$"
+# A message the server keeps: no NUL (DRF's CharField refuses it) and something left once
+# trimmed. The class is str.isspace()'s whitespace spelled out, since the regex engines
+# that read the schema disagree on what \s means.
+_WHITESPACE = r"\t\n\x0b\x0c\r\x1c-\x1f \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000"
+MESSAGE_PATTERN = rf"^[^\x00]*[^\x00{_WHITESPACE}][^\x00]*$"
 # What services.idempotency_key_clean accepts: printable (str.isprintable) characters of
 # Latin-1, the charset header values arrive in.
 IDEMPOTENCY_KEY_PATTERN = r"^[\x20-\x7e\xa1-\xac\xae-\xff]+$"
@@ -182,9 +185,9 @@ def _message_field() -> StrictCharField:
     return StrictCharField(
         min_length=1,
         max_length=MAX_MESSAGE_LENGTH,
-        # What the server refuses, stated for the schema: whitespace alone (blank once
-        # trimmed), NUL and lone surrogates (DRF's CharField refuses both).
-        validators=[RegexValidator(MESSAGE_PATTERN, message="Write a message first.")],
+        validators=[
+            RegexValidator(MESSAGE_PATTERN, message="Messages hold text, with no NUL characters.")
+        ],
         error_messages={
             "blank": "Write a message first.",
             "min_length": "Write a message first.",
