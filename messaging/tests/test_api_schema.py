@@ -47,7 +47,7 @@ DOCUMENTED = {
 # The suite runs a small schemathesis pass; `make schemathesis` runs the full one (every
 # check, every phase, 300 examples) through the same test.
 SCHEMATHESIS_EXAMPLES = int(os.environ.get("SCHEMATHESIS_EXAMPLES", "15"))
-SCHEMATHESIS_MAX_TIME = int(os.environ.get("SCHEMATHESIS_MAX_TIME", "30"))
+SCHEMATHESIS_MAX_TIME = int(os.environ.get("SCHEMATHESIS_MAX_TIME", "20"))
 SCHEMATHESIS_PHASES = os.environ.get("SCHEMATHESIS_PHASES", "coverage,fuzzing,stateful")
 
 
