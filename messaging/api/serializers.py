@@ -10,6 +10,7 @@ from django.conf import settings
 from django.core.validators import RegexValidator
 from drf_spectacular.utils import OpenApiResponse
 from rest_framework import serializers
+from rest_framework.utils import html
 
 from messaging.dynamo.keys import format_timestamp
 
@@ -45,6 +46,13 @@ class StrictUUIDField(serializers.UUIDField):
 
 class StrictIntegerField(serializers.IntegerField):
     """An integer written as digits: DRF's IntegerField also reads " 5", "5.0" and 5.0."""
+
+    def get_value(self, dictionary):
+        # DRF reads a query string's "page_size=" as no page_size at all; it is a value,
+        # and not an integer.
+        if html.is_html_input(dictionary) and dictionary.get(self.field_name) == "":
+            return ""
+        return super().get_value(dictionary)
 
     def to_internal_value(self, data):
         if isinstance(data, bool) or not (
@@ -91,7 +99,8 @@ class MessageGroupSerializer(serializers.Serializer):
 # What messaging/cursors.py emits (django.core.signing.dumps): "." when compressed, then
 # the base64url payload, timestamp and signature joined by ":". Only the signature makes
 # one valid.
-CURSOR_PATTERN = r"^(\.?[A-Za-z0-9_-]+:[A-Za-z0-9_-]+:[A-Za-z0-9_-]+)?$"
+# (The empty cursor is the first page: allow_blank states it in the schema beside this.)
+CURSOR_PATTERN = r"^\.?[A-Za-z0-9_-]+:[A-Za-z0-9_-]+:[A-Za-z0-9_-]+$"
 
 
 class PageInputSerializer(serializers.Serializer):
@@ -112,6 +121,16 @@ class PageInputSerializer(serializers.Serializer):
             " 400). Omit it for the first page."
         ),
     )
+
+    def to_internal_value(self, data):
+        # A query string may repeat a parameter; DRF would silently read the last one.
+        if hasattr(data, "getlist"):
+            repeated = [name for name in self.fields if len(data.getlist(name)) > 1]
+            if repeated:
+                raise serializers.ValidationError(
+                    {name: ["Give this parameter once."] for name in repeated}
+                )
+        return super().to_internal_value(data)
 
     def get_fields(self):
         # Built per use so the limit comes from settings at call time.

@@ -739,7 +739,7 @@ def test_api_request_counts_per_operation(as_alice, as_bob, group, settings, dyn
 # --- strict spellings (what the schema says is what is accepted) ----------------------------
 
 
-@pytest.mark.parametrize("page_size", [" 5", "5.0", "5 ", "1e1"])
+@pytest.mark.parametrize("page_size", [" 5", "5.0", "5 ", "1e1", ""])
 def test_page_size_not_written_as_digits_is_400(as_alice, messaging_table, page_size):
     response = as_alice.get("/api/message_groups", {"page_size": page_size})
 
@@ -765,3 +765,16 @@ def test_a_group_uuid_in_another_spelling_is_400_in_a_body_and_404_in_a_path(as_
     assert reply.json()["message_group_uuid"]
     assert listing.status_code == 404
     assert as_alice.get(f"/api/messages/{str(group).upper()}").status_code == 200
+
+
+@pytest.mark.parametrize("query", ["cursor=&cursor=", "page_size=1&page_size=2"])
+def test_a_repeated_page_parameter_is_400(as_alice, messaging_table, query):
+    response = as_alice.get(f"/api/message_groups?{query}")
+
+    assert response.status_code == 400
+    (field,) = response.json()
+    assert field in query
+
+
+def test_an_empty_cursor_is_the_first_page(as_alice, messaging_table):
+    assert as_alice.get("/api/message_groups?cursor=").status_code == 200
