@@ -10,7 +10,7 @@ export AWS_SECRET_ACCESS_KEY ?= local
 export AWS_DEFAULT_REGION ?= us-east-1
 export DYNAMODB_PORT ?= 8001
 
-.PHONY: install dev test lint format bench clean lock
+.PHONY: install dev test schemathesis lint format bench clean lock
 
 # Versions are chosen in pyproject.toml; the locks pin everything they pull in, with
 # hashes. requirements-dev.lock (this venv) = requirements.lock (the image) + extra "dev".
@@ -39,6 +39,12 @@ dev: install
 
 test: install
 	bash devtools/test.sh
+
+# The full API fuzz run (every check; coverage, fuzzing and stateful phases; 300 examples
+# per operation) through the suite's own schemathesis test, which runs a small one.
+schemathesis: install
+	SCHEMATHESIS_EXAMPLES=300 SCHEMATHESIS_MAX_TIME=1800 \
+	  $(PY) -m pytest -q -s messaging/tests/test_api_schema.py -k schemathesis
 
 lint: install
 	$(VENV)/bin/ruff check .

@@ -44,7 +44,7 @@ def conversation_seed(
     *, first: str, second: str, messages: int
 ) -> tuple[Person, Person, uuid.UUID]:
     """A conversation of `messages` messages between two users, via `ddb_seed`'s code."""
-    seeding.conversation_bulk_seed(handles=(first, second), count=messages)
+    seeding.conversation_bulk_seed(handles=(first, second), count=messages, create_users=True)
     one, other = person(first), person(second)
     return one, other, group_uuid_for_members([one.user.uuid, other.user.uuid])
 

@@ -6,6 +6,7 @@ DJANGO_ALLOWED_HOSTS, DATABASE_URL, REDIS_URL and the AWS variables.
 """
 
 import os
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
@@ -26,10 +27,14 @@ def env_list(name: str, default: str) -> list[str]:
 
 
 DEBUG = env_bool("DJANGO_DEBUG", True)
+# With DEBUG off, cruddur/checks.py refuses to start on the dev key, no allowed hosts or
+# no REDIS_URL; the dev values below exist only so a laptop needs no configuration.
 SECRET_KEY = os.environ.get(
     "DJANGO_SECRET_KEY", "dev-only-insecure-key-set-DJANGO_SECRET_KEY-in-production"
 )
-ALLOWED_HOSTS = env_list("DJANGO_ALLOWED_HOSTS", "127.0.0.1,localhost,[::1],testserver")
+ALLOWED_HOSTS = env_list(
+    "DJANGO_ALLOWED_HOSTS", "127.0.0.1,localhost,[::1],testserver" if DEBUG else ""
+)
 CSRF_TRUSTED_ORIGINS = env_list("DJANGO_CSRF_TRUSTED_ORIGINS", "")
 
 INSTALLED_APPS = [
@@ -43,6 +48,8 @@ INSTALLED_APPS = [
     "rest_framework.authtoken",
     "drf_spectacular",
     "drf_spectacular_sidecar",
+    "axes",
+    "cruddur",
     "accounts",
     "messaging",
 ]
@@ -59,6 +66,8 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "messaging.middleware.DynamoDeadlineMiddleware",
     "messaging.middleware.MessagingErrorsMiddleware",
+    # Last, so it sees the lockout flag a login view set.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "cruddur.urls"
@@ -94,6 +103,11 @@ if os.environ.get("DJANGO_TEST_DATABASE_NAME"):
     DATABASES["default"]["TEST"] = {"NAME": os.environ["DJANGO_TEST_DATABASE_NAME"]}
 
 AUTH_USER_MODEL = "accounts.User"
+AUTHENTICATION_BACKENDS = [
+    # Refuses a locked-out account or address before the password is checked.
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
@@ -184,23 +198,48 @@ COGNITO_APP_CLIENT_ID = os.environ.get("COGNITO_APP_CLIENT_ID", "")
 COGNITO_REGION = os.environ.get("COGNITO_REGION", os.environ.get("AWS_DEFAULT_REGION", ""))
 COGNITO_JWKS_URL = os.environ.get("COGNITO_JWKS_URL", "")
 
-REST_FRAMEWORK = {
+REST_FRAMEWORK: dict[str, object] = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.TokenAuthentication",
+        "messaging.api.tokens.ExpiringTokenAuthentication",
         "messaging.api.authentication.CognitoJWTAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
-    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_PARSER_CLASSES": ["messaging.api.parsers.JSONParser"],
     "EXCEPTION_HANDLER": "messaging.api.exceptions.exception_handler",
 }
-# API rate limits ("<count>/<sec|min|hour|day>"), counted in the default cache.
+# The send limit ("<count>/<sec|min|hour|day>") per user, on the API and the page forms
+# alike, counted in the default cache.
 MESSAGING_SEND_RATE = os.environ.get("MESSAGING_SEND_RATE", "30/min")
-API_AUTH_TOKEN_RATE = os.environ.get("API_AUTH_TOKEN_RATE", "10/min")
 # Pages post a typing notice at most every few seconds while someone types.
 MESSAGING_TYPING_RATE = os.environ.get("MESSAGING_TYPING_RATE", "30/min")
+# Seconds an API token lives after it is issued; signing in again then issues a new one.
+API_TOKEN_LIFETIME = int(os.environ.get("API_TOKEN_LIFETIME", str(30 * 24 * 60 * 60)))
+
+# Client addresses and password guessing. The client address is REMOTE_ADDR unless a
+# count of our own proxies is configured (cruddur/proxies.py): X-Forwarded-For is never
+# trusted beyond the entries those proxies added.
+DJANGO_TRUSTED_PROXIES = int(os.environ.get("DJANGO_TRUSTED_PROXIES", "0"))
+# DRF's own client address (any address-keyed throttle) follows the same count.
+REST_FRAMEWORK["NUM_PROXIES"] = DJANGO_TRUSTED_PROXIES
+# django-axes: failed sign-ins (login page and POST /api/auth/token) counted per account
+# and, separately, per client address; either reaching the limit locks it for the
+# cool-off after its last failure.
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_FAILURE_LIMIT = int(os.environ.get("DJANGO_LOGIN_FAILURE_LIMIT", "10"))
+AXES_COOLOFF_TIME = timedelta(seconds=int(os.environ.get("DJANGO_LOGIN_COOLOFF", "900")))
+# Failures during a lockout do not push its end further out: the owner of a guessed-at
+# account can sign in once the cool-off has passed.
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
+AXES_CLIENT_IP_CALLABLE = "cruddur.proxies.client_ip"
+AXES_USERNAME_CALLABLE = "accounts.lockout.lockout_username"
+AXES_LOCKOUT_CALLABLE = "accounts.lockout.locked_out_response"
+# Only failures are stored; a row per successful sign-in is not needed to count them.
+AXES_DISABLE_ACCESS_LOG = True
+# No start-up banner; failures are still logged (handle and address, never a password).
+AXES_VERBOSE = False
 
 SPECTACULAR_SETTINGS = {
     "TITLE": "Cruddur messaging API",
@@ -210,9 +249,10 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
-    # GET /api/events is an async (non-DRF) view; this hook documents it.
+    # GET /api/events is an async (non-DRF) view; the second hook documents it.
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
+        "messaging.api.schema.request_bodies_required",
         "messaging.api.events.events_schema",
     ],
 }
@@ -260,14 +300,26 @@ LOGGING = {
         # At DEBUG it logs a page's whole context (message bodies) for every variable a
         # template looks up and does not find.
         "django.template": {"level": "INFO"},
+        # Axes logs every step of a failed sign-in at INFO; the failure itself is a WARNING.
+        "axes": {"level": "WARNING"},
     },
 }
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
+# HTTPS. Off by default (a laptop serves plain HTTP); production behind a TLS-terminating
+# load balancer sets the proxy header, HSTS and the redirect (`check --deploy` is clean).
 if not DEBUG:
     SESSION_COOKIE_SECURE = env_bool("DJANGO_SECURE_COOKIES", True)
     CSRF_COOKIE_SECURE = env_bool("DJANGO_SECURE_COOKIES", True)
+SECURE_HSTS_SECONDS = int(os.environ.get("DJANGO_HSTS_SECONDS", "0"))
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("DJANGO_HSTS_INCLUDE_SUBDOMAINS", True)
+SECURE_HSTS_PRELOAD = env_bool("DJANGO_HSTS_PRELOAD", False)
+SECURE_SSL_REDIRECT = env_bool("DJANGO_SECURE_SSL_REDIRECT", False)
+# "HTTP_X_FORWARDED_PROTO,https": the header (as in request.META) and the value by which
+# the load balancer says the client used HTTPS. Set it only behind such a proxy.
+_proxy_ssl_header = env_list("DJANGO_SECURE_PROXY_SSL_HEADER", "")
+SECURE_PROXY_SSL_HEADER = tuple(_proxy_ssl_header) if len(_proxy_ssl_header) == 2 else None
 
 # --- Production: health probes, request logs, error reporting, the server (issue 15) ---
 

@@ -13,6 +13,12 @@ def home(request):
     return redirect("messaging:inbox" if request.user.is_authenticated else "accounts:login")
 
 
+# JSON under /api/, the site's templates elsewhere.
+handler400 = "messaging.api.exceptions.bad_request"
+handler403 = "messaging.api.exceptions.permission_denied"
+handler404 = "messaging.api.exceptions.page_not_found"
+handler500 = "messaging.api.exceptions.server_error"
+
 urlpatterns = [
     path("", home, name="home"),
     path("admin/", admin.site.urls),

@@ -11,6 +11,7 @@ from accounts.models import User
 from messaging.dynamo import Member, Message
 from messaging.dynamo.bulk import numbered
 from messaging.dynamo.keys import group_uuid_for_members
+from messaging.errors import NotFound
 from messaging.store import bulk_loader
 
 DEMO_USERS = {
@@ -123,10 +124,16 @@ def conversation_bulk_seed(
     count: int,
     password: str | None = None,
     batch: bool = True,
+    create_users: bool = False,
     now: datetime | None = None,
 ) -> SeedResult:
-    """One conversation of `count` messages between two users (created if missing), one
-    second apart and ending a minute ago: benchmark data."""
+    """One conversation of `count` messages between two users, one second apart and
+    ending a minute ago: benchmark data. The users must exist unless `create_users`
+    (a mistyped handle would otherwise become a new user); NotFound names the missing."""
+    if not create_users:
+        missing = [h for h in handles if not User.objects.filter(handle__iexact=h).exists()]
+        if missing:
+            raise NotFound("no such user: " + ", ".join(f"@{handle}" for handle in missing))
     (first, second), users_created = users_ensure(
         users={handle: handle for handle in handles}, password=password
     )

@@ -9,7 +9,7 @@ from django.contrib.auth.decorators import login_required
 from django.shortcuts import redirect, render
 from django.urls import reverse
 
-from messaging import presenters, rules, selectors, services
+from messaging import limits, presenters, rules, selectors, services
 from messaging.errors import Invalid, NotFound
 from messaging.forms import HandleForm, MessageForm
 from messaging.templatetags.cruddur import avatar_look
@@ -18,6 +18,23 @@ from messaging.types import ConversationDetail
 
 def _attach(form, error: Invalid) -> None:
     form.add_error(error.field if error.field in form.fields else None, error.message)
+
+
+def _send_allowed(request, form) -> bool:
+    """The per-user send limit (messaging.limits), shared with the API: over it, the form
+    says how long to wait and keeps the draft."""
+    wait = limits.send_wait(request)
+    if wait is None:
+        return True
+    form.add_error(None, limits.send_limited_message(wait))
+    form.send_limited = True
+    return False
+
+
+def _form_status(form) -> int:
+    if getattr(form, "send_limited", False):
+        return 429
+    return 400 if form.errors else 200
 
 
 def _conversation_url(group_uuid) -> str:
@@ -74,7 +91,7 @@ def inbox_slash(request):
 @login_required
 def conversation(request, group_uuid):
     form = MessageForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
+    if request.method == "POST" and form.is_valid() and _send_allowed(request, form):
         try:
             services.message_create(
                 sender=request.user, group_uuid=group_uuid, body=form.cleaned_data["message"]
@@ -122,8 +139,7 @@ def conversation(request, group_uuid):
             read_group_uuid=detail.conversation.group_uuid if opened_newest else None,
         ),
     }
-    status = 400 if form.errors else 200
-    return render(request, "messaging/conversation.html", context, status=status)
+    return render(request, "messaging/conversation.html", context, status=_form_status(form))
 
 
 @login_required
@@ -135,7 +151,7 @@ def conversation_new(request, handle):
     if recipient.pk == request.user.pk:
         raise Invalid("handle", rules.SELF_MESSAGE)
     form = MessageForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
+    if request.method == "POST" and form.is_valid() and _send_allowed(request, form):
         try:
             sent = services.conversation_open(
                 sender=request.user, recipients=[recipient], body=form.cleaned_data["message"]
@@ -156,8 +172,7 @@ def conversation_new(request, handle):
         "page": selectors.inbox_list(user=request.user),
         "members": _members(presenters.person_from_user(request.user), other),
     }
-    status = 400 if form.errors else 200
-    return render(request, "messaging/conversation.html", context, status=status)
+    return render(request, "messaging/conversation.html", context, status=_form_status(form))
 
 
 @login_required
@@ -189,7 +204,11 @@ def conversation_pick(request):
         if group_uuid is not None:
             return redirect(_conversation_url(group_uuid))
         return redirect("messaging:conversation_new", handle=others[0].handle)
-    if request.method == "POST" and message_form.is_valid():
+    if (
+        request.method == "POST"
+        and message_form.is_valid()
+        and _send_allowed(request, message_form)
+    ):
         try:
             sent = services.conversation_open(
                 sender=request.user, recipients=others, body=message_form.cleaned_data["message"]
@@ -214,8 +233,9 @@ def conversation_pick(request):
             *(presenters.person_from_user(user) for user in others),
         ),
     }
-    status = 400 if message_form.errors else 200
-    return render(request, "messaging/conversation.html", context, status=status)
+    return render(
+        request, "messaging/conversation.html", context, status=_form_status(message_form)
+    )
 
 
 def _last_read_at(detail: ConversationDetail) -> datetime | None:

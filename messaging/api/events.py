@@ -30,10 +30,10 @@ from rest_framework.views import APIView
 from messaging import services
 from messaging.api.authentication import CognitoJWTAuthentication
 from messaging.api.serializers import error_responses
-from messaging.api.throttles import CacheOutageAllows
 from messaging.api.views import GROUP_UUID_PARAMETER, group_uuid_from_path
 from messaging.events.subscribe import Subscription
 from messaging.events.web import target as events_target
+from messaging.limits import CacheOutageAllows
 
 logger = logging.getLogger("messaging.events")
 

@@ -1,7 +1,11 @@
-"""One place that turns domain errors into HTTP responses for the API."""
+"""One place that turns errors into HTTP responses for the API: domain errors in DRF's
+exception handler, and Django's own error views for paths under /api/."""
 
 import logging
 
+from django.core.exceptions import RequestDataTooBig
+from django.http import JsonResponse
+from django.views import defaults
 from rest_framework import exceptions, status
 from rest_framework.views import exception_handler as drf_exception_handler
 
@@ -47,3 +51,38 @@ def _as_api_exception(exc: Exception) -> Exception:
 
 def exception_handler(exc, context):
     return drf_exception_handler(_as_api_exception(exc), context)
+
+
+# Django's own error views (cruddur.urls handler400/403/404/500) answer outside any DRF
+# view: unknown /api/ paths, bodies Django refuses before a view runs, crashes. Under
+# /api/ they answer JSON like the rest of the API; pages keep the site's templates.
+
+
+def _is_api(request) -> bool:
+    return request.path_info.startswith("/api/")
+
+
+def bad_request(request, exception):
+    if not _is_api(request):
+        return defaults.bad_request(request, exception)
+    if isinstance(exception, RequestDataTooBig):
+        return JsonResponse({"detail": "The request body is too large."}, status=413)
+    return JsonResponse({"detail": "Bad request."}, status=400)
+
+
+def permission_denied(request, exception):
+    if not _is_api(request):
+        return defaults.permission_denied(request, exception)
+    return JsonResponse({"detail": "You do not have permission to do this."}, status=403)
+
+
+def page_not_found(request, exception):
+    if not _is_api(request):
+        return defaults.page_not_found(request, exception)
+    return JsonResponse({"detail": "Not found."}, status=404)
+
+
+def server_error(request):
+    if not _is_api(request):
+        return defaults.server_error(request)
+    return JsonResponse({"detail": "Something went wrong on our side."}, status=500)

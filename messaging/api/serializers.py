@@ -4,33 +4,73 @@ Each view nests its own InputSerializer / OutputSerializer; these are what sever
 return, so the schema names them once.
 """
 
+import re
+
 from django.conf import settings
+from django.core.validators import RegexValidator
 from drf_spectacular.utils import OpenApiResponse
 from rest_framework import serializers
+from rest_framework.utils import html
 
 from messaging import rules
 from messaging.presenters import api_timestamp
 
 
-class MessageBodyField(serializers.CharField):
-    """A message body: text only (12345 is a 400, not the text "12345"), newlines
-    counted once whether the client sent CRLF or LF, at most MAX_MESSAGE_LENGTH."""
+class StrictCharField(serializers.CharField):
+    """A string, and only a string: DRF's CharField turns `12345` into "12345", so a
+    client's type mistake would be stored instead of refused."""
 
-    default_error_messages = {
-        "invalid": "Message must be text.",
-        "blank": "Write a message first.",
-        "max_length": f"Messages are at most {rules.MAX_MESSAGE_LENGTH} characters.",
-    }
-
-    def __init__(self, **kwargs):
-        kwargs.setdefault("max_length", rules.MAX_MESSAGE_LENGTH)
-        kwargs.setdefault("min_length", 1)
-        super().__init__(**kwargs)
+    default_error_messages = {"invalid": "Must be a string."}
 
     def to_internal_value(self, data):
         if not isinstance(data, str):
             self.fail("invalid")
-        return super().to_internal_value(rules.normalize_newlines(data))
+        return super().to_internal_value(data)
+
+
+class MessageBodyField(StrictCharField):
+    """A message body: text only, with newlines counted once whether the client sent
+    CRLF or LF (what the page's counter shows is what the limit counts)."""
+
+    def to_internal_value(self, data):
+        if isinstance(data, str):
+            data = rules.normalize_newlines(data)
+        return super().to_internal_value(data)
+
+
+# The one spelling of a uuid the schema's `format: uuid` names (RFC 9562's hex-and-dash);
+# uuid.UUID() also reads braces, "urn:uuid:" and bare hex.
+UUID_PATTERN = re.compile(r"[0-9a-fA-F]{8}-(?:[0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}")
+
+
+class StrictUUIDField(serializers.UUIDField):
+    """A uuid written as a hex-and-dash string: DRF's UUIDField also reads an integer (and
+    the other spellings above) as a uuid."""
+
+    default_error_messages = {"invalid": "Must be a valid UUID string."}
+
+    def to_internal_value(self, data):
+        if not isinstance(data, str) or not UUID_PATTERN.fullmatch(data):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
+class StrictIntegerField(serializers.IntegerField):
+    """An integer written as digits: DRF's IntegerField also reads " 5", "5.0" and 5.0."""
+
+    def get_value(self, dictionary):
+        # DRF reads a query string's "page_size=" as no page_size at all; it is a value,
+        # and not an integer.
+        if html.is_html_input(dictionary) and dictionary.get(self.field_name) == "":
+            return ""
+        return super().get_value(dictionary)
+
+    def to_internal_value(self, data):
+        if isinstance(data, bool) or not (
+            isinstance(data, int) or (isinstance(data, str) and re.fullmatch(r"-?[0-9]+", data))
+        ):
+            self.fail("invalid")
+        return super().to_internal_value(data)
 
 
 class UtcDateTimeField(serializers.DateTimeField):
@@ -94,18 +134,46 @@ class MessageGroupSerializer(serializers.Serializer):
         ref_name = "MessageGroup"
 
 
+# What messaging/cursors.py emits (django.core.signing.dumps): "." when compressed, then
+# the base64url payload, timestamp and signature joined by ":". Only the signature makes
+# one valid.
+# (The empty cursor is the first page: allow_blank states it in the schema beside this.)
+CURSOR_PATTERN = r"^\.?[A-Za-z0-9_-]+:[A-Za-z0-9_-]+:[A-Za-z0-9_-]+$"
+
+
 class PageInputSerializer(serializers.Serializer):
     cursor = serializers.CharField(
         required=False,
         allow_blank=True,
         max_length=2048,
-        help_text="The `next` value of the previous page. Omit it for the first page.",
+        # A cursor of spaces is not the first page's empty one.
+        trim_whitespace=False,
+        validators=[
+            RegexValidator(
+                CURSOR_PATTERN,
+                message="This cursor is not valid. Start again from the first page.",
+            )
+        ],
+        help_text=(
+            "The `next` value of the previous page, unchanged (signed: an edited cursor is a"
+            " 400). Omit it for the first page."
+        ),
     )
+
+    def to_internal_value(self, data):
+        # A query string may repeat a parameter; DRF would silently read the last one.
+        if hasattr(data, "getlist"):
+            repeated = [str(name) for name in self.fields if len(data.getlist(name)) > 1]
+            if repeated:
+                raise serializers.ValidationError(
+                    {name: ["Give this parameter once."] for name in repeated}
+                )
+        return super().to_internal_value(data)
 
     def get_fields(self):
         # Built per use so the limit comes from settings at call time.
         fields = super().get_fields()
-        fields["page_size"] = serializers.IntegerField(
+        fields["page_size"] = StrictIntegerField(
             required=False,
             min_value=1,
             max_value=settings.MESSAGING_MAX_PAGE_SIZE,
@@ -154,9 +222,11 @@ ERROR_DESCRIPTIONS = {
     401: "Missing, invalid or expired credentials.",
     403: "Session authentication without a valid CSRF token.",
     404: "No such user or conversation, or not one the caller belongs to.",
+    413: "The body is over the upload limit (DATA_UPLOAD_MAX_MEMORY_SIZE).",
+    414: "The URL (path and query) is longer than the server accepts.",
     415: "The body is not JSON.",
     422: "This Idempotency-Key was already used for a different message.",
-    429: "Too many requests; see Retry-After.",
+    429: "Too many requests (or, signing in, too many failures); see Retry-After.",
     503: "DynamoDB is unreachable or throttling; see Retry-After.",
 }
 

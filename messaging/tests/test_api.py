@@ -94,6 +94,22 @@ def test_token_with_wrong_password_is_400_without_a_token(api_client, alice):
     assert response.json()["non_field_errors"]
 
 
+@pytest.mark.parametrize(
+    "payload",
+    [
+        {"username": 12345, "password": "correct-horse-battery"},
+        {"username": "alice", "password": 12345},
+        {"username": ["alice"], "password": "correct-horse-battery"},
+    ],
+)
+def test_token_with_a_non_string_credential_is_400_naming_it(api_client, alice, payload):
+    response = api_client().post("/api/auth/token", payload, format="json")
+
+    assert response.status_code == 400
+    (field,) = response.json()
+    assert not isinstance(payload[field], str)
+
+
 def test_token_without_fields_lists_each_missing_field(api_client, db):
     response = api_client().post("/api/auth/token", {}, format="json")
 
@@ -399,6 +415,13 @@ def test_message_by_handle_starts_then_reopens_the_pairs_one_conversation(
         ({"message": "hi", "message_group_uuid": "not-a-uuid"}, "message_group_uuid"),
         ({"message": "hi", "handle": "alice"}, "handle"),
         ({"message": "nul\x00byte", "handle": "bob"}, "message"),
+        ({"message": 12345, "handle": "bob"}, "message"),
+        ({"message": True, "handle": "bob"}, "message"),
+        ({"message": 1.5, "handle": "bob"}, "message"),
+        ({"message": {"text": "hi"}, "handle": "bob"}, "message"),
+        ({"message": "hi", "handle": 12345}, "handle"),
+        ({"message": "hi", "message_group_uuid": 12345}, "message_group_uuid"),
+        ({"message": "hi", "handle": "ab"}, "handle"),
     ],
     ids=[
         "blank",
@@ -412,6 +435,13 @@ def test_message_by_handle_starts_then_reopens_the_pairs_one_conversation(
         "bad-uuid",
         "yourself",
         "nul-character",
+        "integer-message",
+        "boolean-message",
+        "float-message",
+        "object-message",
+        "integer-handle",
+        "integer-uuid",
+        "short-handle",
     ],
 )
 def test_bad_message_input_is_400_naming_the_field_and_writes_nothing(
@@ -933,3 +963,47 @@ def test_the_page_form_shows_the_503_and_keeps_the_draft(
     page = response.content.decode()
     assert "it was not sent" in page
     assert ">a draft worth keeping</textarea>" in page
+
+
+# --- strict spellings (what the schema says is what is accepted) ----------------------------
+
+
+@pytest.mark.parametrize("page_size", [" 5", "5.0", "5 ", "1e1", ""])
+def test_page_size_not_written_as_digits_is_400(as_alice, messaging_table, page_size):
+    response = as_alice.get("/api/message_groups", {"page_size": page_size})
+
+    assert response.status_code == 400
+    assert response.json()["page_size"]
+
+
+def test_a_cursor_of_whitespace_is_400_not_the_first_page(as_alice, messaging_table):
+    response = as_alice.get("/api/message_groups", {"cursor": "\x85\x85"})
+
+    assert response.status_code == 400
+    assert response.json()["cursor"]
+
+
+def test_a_group_uuid_in_another_spelling_is_400_in_a_body_and_404_in_a_path(as_alice, group):
+    bare_hex = group.hex
+    reply = as_alice.post(
+        "/api/messages", {"message": "hi", "message_group_uuid": bare_hex}, format="json"
+    )
+    listing = as_alice.get(f"/api/messages/{{{group}}}")
+
+    assert reply.status_code == 400
+    assert reply.json()["message_group_uuid"]
+    assert listing.status_code == 404
+    assert as_alice.get(f"/api/messages/{str(group).upper()}").status_code == 200
+
+
+@pytest.mark.parametrize("query", ["cursor=&cursor=", "page_size=1&page_size=2"])
+def test_a_repeated_page_parameter_is_400(as_alice, messaging_table, query):
+    response = as_alice.get(f"/api/message_groups?{query}")
+
+    assert response.status_code == 400
+    (field,) = response.json()
+    assert field in query
+
+
+def test_an_empty_cursor_is_the_first_page(as_alice, messaging_table):
+    assert as_alice.get("/api/message_groups?cursor=").status_code == 200

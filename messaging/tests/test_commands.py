@@ -1,5 +1,9 @@
 import io
+import os
+import subprocess
+import sys
 from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
 from django.core.management import call_command
@@ -13,11 +17,20 @@ from messaging.dynamo.client import reset_clients
 
 pytestmark = pytest.mark.django_db
 
+ROOT = Path(__file__).resolve().parents[2]
+
+
+class Terminal(io.StringIO):
+    """Typed answers on stdin, as from a person at a terminal."""
+
+    def isatty(self) -> bool:
+        return True
+
 
 def run(*args, stdin: str | None = None, monkeypatch=None) -> str:
     out = io.StringIO()
     if stdin is not None:
-        monkeypatch.setattr("builtins.input", lambda prompt="": stdin)
+        monkeypatch.setattr("sys.stdin", Terminal(stdin + "\n"))
     call_command(*args, stdout=out)
     return out.getvalue()
 
@@ -54,6 +67,40 @@ def test_drop_asks_first_and_keeps_the_table_on_no(fresh_table_name, monkeypatch
 
     assert "deleted table" in run("ddb_drop", "--yes")
     assert fresh_table_name not in TableAdmin(fresh_table_name).list_tables()
+
+
+def test_drop_deletes_on_yes_typed_at_the_terminal(fresh_table_name, monkeypatch):
+    run("ddb_schema_load")
+
+    assert "deleted table" in run("ddb_drop", stdin="y", monkeypatch=monkeypatch)
+    assert fresh_table_name not in TableAdmin(fresh_table_name).list_tables()
+
+
+def test_drop_of_a_missing_table_says_so_without_asking(fresh_table_name, monkeypatch):
+    def no_questions(prompt=""):
+        raise AssertionError(f"asked {prompt!r}")
+
+    monkeypatch.setattr("builtins.input", no_questions)
+
+    assert "does not exist" in run("ddb_drop")
+
+
+def test_drop_without_a_terminal_needs_yes_and_keeps_the_table(fresh_table_name):
+    run("ddb_schema_load")
+    result = subprocess.run(
+        [sys.executable, "manage.py", "ddb_drop"],
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=ROOT,
+        env={**os.environ, "MESSAGING_TABLE": fresh_table_name},
+    )
+
+    assert result.returncode == 1
+    assert "pass --yes" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert fresh_table_name in TableAdmin(fresh_table_name).list_tables()
 
 
 def test_missing_table_gives_one_actionable_line(fresh_table_name):
@@ -115,8 +162,26 @@ def test_seed_password_sets_demo_logins(messaging_table):
     assert User.objects.get(handle="bayko").check_password("demo-pass-123")
 
 
+def test_bulk_seed_between_unknown_handles_is_an_error_naming_them(messaging_table, alice):
+    with pytest.raises(CommandError, match=r"@nobody_a.*@nobody_b"):
+        run("ddb_seed", "--messages", "5", "--between", "nobody_a", "nobody_b")
+    with pytest.raises(CommandError, match="@alcie") as error:
+        run("ddb_seed", "--messages", "5", "--between", "alice", "alcie")
+
+    assert "@alice" not in str(error.value)
+    assert not User.objects.filter(handle__in=["nobody_a", "nobody_b", "alcie"]).exists()
+    assert list(messaging_table.scan()) == []
+
+
+def test_bulk_seed_between_existing_users_any_case(messaging_table, alice, bob):
+    output = run("ddb_seed", "--messages", "5", "--between", "Alice", "BOB")
+
+    assert "users created: 0" in output
+    assert "messages written: 5" in output
+
+
 def test_bulk_seed_uses_batch_writes(messaging_table, dynamodb_requests):
-    output = run("ddb_seed", "--messages", "60", "--between", "big_a", "big_b")
+    output = run("ddb_seed", "--messages", "60", "--between", "big_a", "big_b", "--create-users")
 
     assert "messages written: 60 in 4 write requests" in output
     assert dynamodb_requests.calls["BatchWriteItem"] == 3
@@ -134,7 +199,7 @@ def test_bulk_seed_uses_batch_writes(messaging_table, dynamodb_requests):
 
 
 def test_bulk_seed_baseline_writes_one_put_per_message(messaging_table, dynamodb_requests):
-    run("ddb_seed", "--messages", "7", "--one-put-per-message")
+    run("ddb_seed", "--messages", "7", "--one-put-per-message", "--create-users")
     assert dynamodb_requests.calls["PutItem"] == 7
     assert dynamodb_requests.calls["BatchWriteItem"] == 0
 

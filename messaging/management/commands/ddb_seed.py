@@ -3,6 +3,7 @@ import time
 from django.core.management.base import CommandError
 
 from messaging import seeding
+from messaging.errors import NotFound
 from messaging.management.base import DynamoCommand
 
 
@@ -11,7 +12,7 @@ class Command(DynamoCommand):
         "Load demo data: the users andrewbrown, bayko and londo (in Postgres, if missing)"
         " and their conversations (in DynamoDB), every timestamp in the past. Running it"
         " again adds nothing twice. --messages N instead seeds one big conversation for"
-        " benchmarks with BatchWriteItem."
+        " benchmarks with BatchWriteItem, between existing users unless --create-users."
     )
 
     def add_arguments(self, parser):
@@ -32,6 +33,11 @@ class Command(DynamoCommand):
             help="the two users of the --messages conversation (default: bench_alice bench_bob)",
         )
         parser.add_argument(
+            "--create-users",
+            action="store_true",
+            help="with --messages: create --between users that do not exist (else an error)",
+        )
+        parser.add_argument(
             "--one-put-per-message",
             action="store_true",
             help="with --messages: write each message with its own PutItem (benchmark baseline)",
@@ -42,12 +48,16 @@ class Command(DynamoCommand):
         if messages is not None:
             if messages < 1:
                 raise CommandError("--messages must be at least 1")
-            result = seeding.conversation_bulk_seed(
-                handles=tuple(between),
-                count=messages,
-                password=password,
-                batch=not options["one_put_per_message"],
-            )
+            try:
+                result = seeding.conversation_bulk_seed(
+                    handles=tuple(between),
+                    count=messages,
+                    password=password,
+                    batch=not options["one_put_per_message"],
+                    create_users=options["create_users"],
+                )
+            except NotFound as exc:
+                raise CommandError(f"{exc} (add --create-users to create it)") from exc
         else:
             result = seeding.demo_data_seed(password=password)
         elapsed = time.perf_counter() - started
