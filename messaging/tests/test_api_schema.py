@@ -45,8 +45,15 @@ DOCUMENTED = {
         "503",
     },
     ("get", "/api/message_groups/{group_uuid}"): {"200", "401", "404", "503"},
-    ("post", "/api/message_groups/{group_uuid}/read"): {"204", "401", "403", "404", "503"},
-    ("get", "/api/users/@{handle}/short"): {"200", "401", "404"},
+    ("post", "/api/message_groups/{group_uuid}/read"): {
+        "204",
+        "401",
+        "403",
+        "404",
+        "414",
+        "503",
+    },
+    ("get", "/api/users/@{handle}/short"): {"200", "401", "404", "414"},
     ("post", "/api/message_groups/{group_uuid}/typing"): {
         "204",
         "401",

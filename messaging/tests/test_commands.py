@@ -170,7 +170,7 @@ def test_bulk_seed_between_unknown_handles_is_an_error_naming_them(messaging_tab
 
     assert "@alice" not in str(error.value)
     assert not User.objects.filter(handle__in=["nobody_a", "nobody_b", "alcie"]).exists()
-    assert list(messaging_table.scan()) == []
+    assert list(TableAdmin(messaging_table.name).scan()) == []
 
 
 def test_bulk_seed_between_existing_users_any_case(messaging_table, alice, bob):
