@@ -12,8 +12,7 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from messaging.dynamo import items, keys, schema
-from messaging.dynamo.client import get_client
-from messaging.dynamo.table import MessagingTable, gateway_errors
+from messaging.dynamo.table import MessagingTable, TableAccess, gateway_errors
 
 # Index builds on AWS take minutes on a large table; DynamoDB Local's are instant.
 INDEX_WAIT_SECONDS = 1800
@@ -38,16 +37,8 @@ class MigrationReport:
         ]
 
 
-class TableAdmin:
+class TableAdmin(TableAccess):
     """Lifecycle and bulk reads of the messaging table (commands and tests only)."""
-
-    def __init__(self, name: str, client: Any = None):
-        self.name = name
-        self._client = client
-
-    @property
-    def client(self) -> Any:
-        return self._client or get_client()
 
     @gateway_errors
     def create(self, *, definition: dict[str, Any] | None = None) -> bool:

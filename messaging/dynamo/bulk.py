@@ -10,24 +10,15 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from messaging.dynamo import items
-from messaging.dynamo.client import get_client
 from messaging.dynamo.errors import StoreUnavailable
 from messaging.dynamo.records import Conversation, Member, MemberRead, Message
-from messaging.dynamo.table import gateway_errors
+from messaging.dynamo.table import TableAccess, gateway_errors
 from messaging.dynamo.transact import Transaction
 
 BATCH_SIZE = 25
 
 
-class BulkLoader:
-    def __init__(self, name: str, client: Any = None):
-        self.name = name
-        self._client = client
-
-    @property
-    def client(self) -> Any:
-        return self._client or get_client()
-
+class BulkLoader(TableAccess):
     @gateway_errors
     def messages_put(
         self, messages: list[Message], *, batch: bool = True, workers: int = 4

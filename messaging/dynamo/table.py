@@ -75,8 +75,9 @@ def gateway_errors(method: Callable[P, R]) -> Callable[P, R]:
     return wrapper
 
 
-class MessagingTable:
-    """The messaging table at the process's DynamoDB endpoint."""
+class TableAccess:
+    """A table name and the process's client (or one given, for tests): what each of the
+    gateway's three callers' classes starts from."""
 
     def __init__(self, name: str, client: Any = None):
         self.name = name
@@ -85,6 +86,10 @@ class MessagingTable:
     @property
     def client(self) -> Any:
         return self._client or get_client()
+
+
+class MessagingTable(TableAccess):
+    """The messaging table at the process's DynamoDB endpoint."""
 
     # --- reads -------------------------------------------------------------------
 

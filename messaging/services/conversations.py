@@ -5,10 +5,11 @@ from collections.abc import Sequence
 from accounts.models import User
 from messaging import rules, selectors
 from messaging.dynamo import Member
-from messaging.dynamo.errors import ConversationExists, IdempotentReplay, NotAMember
+from messaging.dynamo.errors import ConversationExists, IdempotentReplay
 from messaging.dynamo.keys import group_uuid_for_members
-from messaging.errors import Invalid, NotFound
-from messaging.services.delivery import Outgoing, after_send, fanout_inline
+from messaging.errors import Invalid
+from messaging.services.delivery import Outgoing, after_send
+from messaging.services.messages import message_send_into
 from messaging.store import messaging_table
 from messaging.types import ChatMessage
 
@@ -76,20 +77,7 @@ def conversation_open(
         membership = exists.membership or selectors.membership_get(
             user=sender, group_uuid=group_uuid_for_members(member.uuid for member in members)
         )
-        inline = fanout_inline()
-        try:
-            message = table.message_send(
-                membership=membership,
-                body=outgoing.body,
-                fanout_inline=inline,
-                idempotency=outgoing.idempotency,
-            )
-        except IdempotentReplay as replay:
-            return outgoing.replayed(replay)
-        except NotAMember as exc:
-            raise NotFound("No such conversation.") from exc
-        after_send(message, sender=sender, rows_moved=inline)
-        return outgoing.sent(message)
+        return message_send_into(membership=membership, outgoing=outgoing)
     # Every member's row was written by the request, in either fan-out mode.
     after_send(message, sender=sender, rows_moved=True)
     return outgoing.sent(message)

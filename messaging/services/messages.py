@@ -4,6 +4,7 @@ import uuid
 
 from accounts.models import User
 from messaging import rules, selectors
+from messaging.dynamo import Membership
 from messaging.dynamo.errors import IdempotentReplay, NotAMember
 from messaging.errors import NotFound
 from messaging.services.delivery import Outgoing, after_send, fanout_inline
@@ -26,6 +27,11 @@ def message_create(
         sender=sender, body=body, target=f"group:{group_uuid}", idempotency_key=idempotency_key
     )
     membership = selectors.membership_get(user=sender, group_uuid=group_uuid)
+    return message_send_into(membership=membership, outgoing=outgoing)
+
+
+def message_send_into(*, membership: Membership, outgoing: Outgoing) -> ChatMessage:
+    """The send itself, once the sender's membership is known: 1 TransactWriteItems."""
     inline = fanout_inline()
     try:
         message = messaging_table().message_send(
@@ -38,5 +44,5 @@ def message_create(
         return outgoing.replayed(replay)
     except NotAMember as exc:
         raise NotFound("No such conversation.") from exc
-    after_send(message, sender=sender, rows_moved=inline)
+    after_send(message, sender=outgoing.sender, rows_moved=inline)
     return outgoing.sent(message)

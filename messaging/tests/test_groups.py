@@ -18,7 +18,7 @@ from messaging.dynamo.records import Message
 from messaging.errors import Invalid, NotFound
 from messaging.stream.core import records_apply
 from messaging.tests.test_fanout import stream_record
-from messaging.tests.test_stream import drain
+from messaging.tests.test_stream import _unread_after_own_last, drain
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -26,15 +26,6 @@ pytestmark = pytest.mark.django_db(transaction=True)
 @pytest.fixture
 def people(user_factory):
     return [user_factory(f"member{n}", display_name=f"Member {n}") for n in range(8)]
-
-
-def _unread_after_own_last(messages, user) -> int:
-    count = 0
-    for message in reversed(messages):
-        if message.sender.uuid == user.uuid:
-            break
-        count += 1
-    return count
 
 
 def test_group_uuid_is_the_pair_uuid_for_two_and_order_free_for_more(people):
