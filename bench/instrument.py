@@ -17,18 +17,8 @@ import time
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 
-CAPACITY_OPERATIONS = {
-    "GetItem",
-    "PutItem",
-    "UpdateItem",
-    "DeleteItem",
-    "Query",
-    "Scan",
-    "BatchGetItem",
-    "BatchWriteItem",
-    "TransactGetItems",
-    "TransactWriteItems",
-}
+from messaging.dynamo.client import CAPACITY_OPERATIONS
+
 WRITE_OPERATIONS = {"PutItem", "UpdateItem", "DeleteItem", "BatchWriteItem", "TransactWriteItems"}
 COUNTERS = ("read_capacity", "write_capacity", "table_capacity", "index_capacity", "items_read")
 

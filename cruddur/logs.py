@@ -24,7 +24,7 @@ from django.core.signals import request_finished
 from django.db import connection
 from django.utils.functional import SimpleLazyObject, empty
 
-from messaging.dynamo.client import add_client_hook
+from messaging.dynamo.client import CAPACITY_OPERATIONS, add_client_hook
 
 logger = logging.getLogger("cruddur.request")
 
@@ -32,19 +32,6 @@ REQUEST_ID_HEADER = "X-Request-ID"
 # An incoming id is kept only if it is short and plain (a uuid, an ALB trace id), so a
 # client cannot write arbitrary text into every log line of its request.
 ACCEPTED_REQUEST_ID = re.compile(r"[A-Za-z0-9._:=+/-]{1,128}")
-# Operations that accept ReturnConsumedCapacity (the bench asks the same, bench/instrument.py).
-CAPACITY_OPERATIONS = {
-    "GetItem",
-    "PutItem",
-    "UpdateItem",
-    "DeleteItem",
-    "Query",
-    "Scan",
-    "BatchGetItem",
-    "BatchWriteItem",
-    "TransactGetItems",
-    "TransactWriteItems",
-}
 
 
 @dataclasses.dataclass

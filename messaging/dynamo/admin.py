@@ -62,18 +62,17 @@ class TableAdmin(TableAccess):
 
     @gateway_errors
     def drop(self) -> bool:
-        try:
-            self.client.delete_table(TableName=self.name)
-        except ClientError as exc:
-            if exc.response["Error"]["Code"] == "ResourceNotFoundException":
-                return False
-            raise
-        return True
+        """Delete the table; False if there was none."""
+        return self._unless_missing(self.client.delete_table)
 
     @gateway_errors
     def exists(self) -> bool:
+        return self._unless_missing(self.client.describe_table)
+
+    def _unless_missing(self, call: Any) -> bool:
+        """`call(TableName=...)`: True when it ran, False when there is no such table."""
         try:
-            self.client.describe_table(TableName=self.name)
+            call(TableName=self.name)
         except ClientError as exc:
             if exc.response["Error"]["Code"] == "ResourceNotFoundException":
                 return False

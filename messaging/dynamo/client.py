@@ -27,6 +27,21 @@ from botocore.config import Config
 
 from messaging.dynamo.errors import DeadlineExceeded
 
+# The operations that accept ReturnConsumedCapacity (the request log and the bench
+# read the capacity they report).
+CAPACITY_OPERATIONS = {
+    "GetItem",
+    "PutItem",
+    "UpdateItem",
+    "DeleteItem",
+    "Query",
+    "Scan",
+    "BatchGetItem",
+    "BatchWriteItem",
+    "TransactGetItems",
+    "TransactWriteItems",
+}
+
 USER_AGENT = f"Boto3/{boto3.__version__} Botocore/{botocore.__version__} cruddur-messaging"
 
 _lock = threading.Lock()
