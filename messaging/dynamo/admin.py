@@ -62,17 +62,18 @@ class TableAdmin(TableAccess):
 
     @gateway_errors
     def drop(self) -> bool:
-        """Delete the table; False if there was none."""
-        return self._unless_missing(self.client.delete_table)
+        try:
+            self.client.delete_table(TableName=self.name)
+        except ClientError as exc:
+            if exc.response["Error"]["Code"] == "ResourceNotFoundException":
+                return False
+            raise
+        return True
 
     @gateway_errors
     def exists(self) -> bool:
-        return self._unless_missing(self.client.describe_table)
-
-    def _unless_missing(self, call: Any) -> bool:
-        """`call(TableName=...)`: True when it ran, False when there is no such table."""
         try:
-            call(TableName=self.name)
+            self.client.describe_table(TableName=self.name)
         except ClientError as exc:
             if exc.response["Error"]["Code"] == "ResourceNotFoundException":
                 return False
