@@ -90,11 +90,16 @@
     return key.slice(0, 4) === todayKey.slice(0, 4) ? label : label + " " + key.slice(0, 4);
   }
 
-  function tick() {
+  // The server words relative times by its own clock; the reader's clock decides.
+  function renderTimes(root) {
     var now = new Date();
-    document.querySelectorAll("time[data-relative]").forEach(function (node) {
+    root.querySelectorAll("time[data-relative]").forEach(function (node) {
       node.textContent = relativeTime(new Date(node.getAttribute("datetime")), now);
     });
+  }
+
+  function tick() {
+    renderTimes(document);
     if (list) reflow();
   }
 
@@ -163,6 +168,7 @@
       if (counted && counted.dataset.navUnread !== "") setBadge(parseInt(counted.dataset.navUnread, 10));
       document.querySelectorAll("[data-inbox-list][data-live]").forEach(function (holder) {
         holder.replaceChildren(fresh.content.cloneNode(true));
+        renderTimes(holder);
       });
     }).catch(function () { /* the next event or poll tries again */ });
   }
