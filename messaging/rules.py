@@ -94,7 +94,9 @@ def handle_clean(handle: object) -> str:
 
 
 def handles_clean(handles: object, *, own_handle: str) -> list[str]:
-    """1 to MAX_OTHERS distinct handles of other people, in the order given."""
+    """1 to MAX_OTHERS distinct handles of other people, in the order given. A person
+    named twice (in any case) counts once: the conversation is a set of people, and a
+    picker that sent a name twice asked for nothing wrong."""
     if not isinstance(handles, list | tuple) or not handles:
         raise Invalid("handles", "Name at least one person by @handle.")
     if len(handles) > MAX_OTHERS:
@@ -106,9 +108,8 @@ def handles_clean(handles: object, *, own_handle: str) -> list[str]:
         text = handle.strip().removeprefix("@")
         if text.lower() == own_handle.lower():
             raise Invalid("handles", SELF_MESSAGE)
-        if text.lower() in {seen.lower() for seen in cleaned}:
-            raise Invalid("handles", f"@{text} is named twice.")
-        cleaned.append(text)
+        if text.lower() not in {seen.lower() for seen in cleaned}:
+            cleaned.append(text)
     return cleaned
 
 

@@ -71,16 +71,28 @@ def test_starting_again_with_the_same_people_in_any_order_reopens_the_group(
     [
         ([], "handles"),
         (["member0"], "handles"),
-        (["member1", "MEMBER1"], "handles"),
         ([f"member{n}" for n in range(1, 8)] + ["extra"], "handles"),
     ],
 )
-def test_own_handle_duplicates_and_more_than_seven_others_are_invalid(
+def test_no_one_own_handle_and_more_than_seven_others_are_invalid(
     messaging_table, people, handles, field
 ):
     with pytest.raises(Invalid) as error:
         services.group_start(sender=people[0], handles=handles, body="hi")
     assert error.value.field == field
+
+
+def test_a_person_named_twice_in_any_case_is_one_member(messaging_table, people):
+    alice, bob = people[:2]
+
+    sent = services.group_start(sender=alice, handles=["member1", "@MEMBER1"], body="hi")
+
+    assert (
+        sent.group_uuid
+        == services.conversation_start(sender=alice, handle="member1", body="again").group_uuid
+    )
+    (row,) = selectors.inbox_list(user=bob).items
+    assert row.kind == "direct"
 
 
 def test_an_unknown_handle_is_not_found_and_named(messaging_table, people):
