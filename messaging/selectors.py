@@ -190,6 +190,7 @@ def _detail(
             items=items, next_cursor=cursor_encode(kind=MESSAGES_CURSOR, position=next_position)
         ),
         seen_by=seen_by,
+        blocked=user.uuid in record.blocked_by,
         read_marker=(membership, newest),
     )
 
