@@ -449,6 +449,13 @@ def test_a_block_from_the_conversation_page_refuses_the_other_persons_send_on_th
     expect(alice.get_by_test_id("blocked-notice")).to_have_count(0)
     bob.get_by_role("button", name="Send").click()
     expect(alice.locator(".message__body").last).to_have_text("are you still there?")
+
+    # The profile carries the same control.
+    alice.goto("/people/bob")
+    alice.get_by_role("button", name="Block @bob").click()
+    expect(alice.get_by_test_id("blocked-notice")).to_contain_text("You blocked @bob")
+    expect(alice.get_by_role("link", name="Message @bob")).to_have_count(0)
+    screenshot(alice, "block-profile-desktop")
     assert alice.dialogs == [] and bob.dialogs == []
 
 
