@@ -2,12 +2,11 @@ from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth.decorators import login_required
 from django.http import HttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
 from accounts.forms import ProfileForm, SignupForm
-from accounts.models import User
 from accounts.services import user_create, user_profile_update, user_time_zone_default
 
 
@@ -76,10 +75,3 @@ def time_zone_default(request):
         user=request.user, time_zone=request.POST.get("time_zone", "")
     )
     return HttpResponse(status=204 if changed else 409)
-
-
-@login_required
-def person(request, handle):
-    """Someone's public profile: name, handle, bio and avatar."""
-    shown = get_object_or_404(User, handle__iexact=handle.removeprefix("@"), is_active=True)
-    return render(request, "accounts/person.html", {"person": shown})

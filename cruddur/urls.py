@@ -6,7 +6,7 @@ from django.templatetags.static import static as static_url
 from django.urls import include, path
 from django.views.generic import RedirectView
 
-from accounts import views as accounts_views
+from messaging import views as messaging_views
 
 
 def home(request):
@@ -23,7 +23,8 @@ urlpatterns = [
     path("", home, name="home"),
     path("admin/", admin.site.urls),
     path("accounts/", include("accounts.urls")),
-    path("people/<str:handle>", accounts_views.person, name="person"),
+    # Someone's profile carries the viewer's block control, so messaging serves it.
+    path("people/<str:handle>", messaging_views.person, name="person"),
     # Browsers and feed readers ask for /favicon.ico whatever the page links.
     path("favicon.ico", RedirectView.as_view(url=static_url("img/favicon.ico"), permanent=True)),
     path("api/", include("messaging.api.urls")),

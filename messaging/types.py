@@ -98,5 +98,8 @@ class ConversationDetail:
     messages: CursorPage[ChatMessage]
     # Others who have read the caller's last message on this page.
     seen_by: tuple[Person, ...] = ()
+    # Whether the viewer blocked the other member of a pair (a block the other made is
+    # never shown: a refused send says only "You can't message @x.").
+    blocked: bool = False
     # Hand back to `conversation_mark_read` to mark read up to what this page showed.
     read_marker: object = field(default=None, repr=False, compare=False)

@@ -9,7 +9,13 @@ from django.views import defaults
 from rest_framework import exceptions, status
 from rest_framework.views import exception_handler as drf_exception_handler
 
-from messaging.errors import IdempotencyKeyReused, Invalid, NotFound, StoreUnavailable
+from messaging.errors import (
+    Forbidden,
+    IdempotencyKeyReused,
+    Invalid,
+    NotFound,
+    StoreUnavailable,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -37,6 +43,8 @@ def _as_api_exception(exc: Exception) -> Exception:
         return exceptions.NotFound(str(exc) or None)
     if isinstance(exc, Invalid):
         return exceptions.ValidationError({exc.field: [exc.message]})
+    if isinstance(exc, Forbidden):
+        return exceptions.PermissionDenied(str(exc) or None)
     if isinstance(exc, IdempotencyKeyReused):
         return IdempotencyConflict(str(exc) or None)
     if isinstance(exc, StoreUnavailable):

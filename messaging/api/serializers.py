@@ -220,7 +220,10 @@ FIELD_ERRORS_SCHEMA = {
 ERROR_DESCRIPTIONS = {
     400: "Invalid input: field errors, a bad cursor or page_size.",
     401: "Missing, invalid or expired credentials.",
-    403: "Session authentication without a valid CSRF token.",
+    403: (
+        "Session authentication without a valid CSRF token; sending, a block between you"
+        ' and a member ("You can\'t message @x.").'
+    ),
     404: "No such user or conversation, or not one the caller belongs to.",
     413: "The body is over the upload limit (DATA_UPLOAD_MAX_MEMORY_SIZE).",
     414: "The URL (path and query) is longer than the server accepts.",

@@ -1,7 +1,7 @@
 from django.urls import path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
-from messaging.api import events, views
+from messaging.api import controls, events, views
 
 app_name = "api"
 
@@ -19,10 +19,17 @@ urlpatterns = [
         name="message-group-read",
     ),
     path("message_groups/<str:group_uuid>/typing", events.TypingApi.as_view(), name="typing"),
+    path(
+        "message_groups/<str:group_uuid>/mute",
+        controls.ConversationMuteApi.as_view(),
+        name="message-group-mute",
+    ),
     path("events", events.events_stream, name="events"),
     path("messages", views.MessageCreateApi.as_view(), name="message-create"),
     path("messages/<str:group_uuid>", views.MessageListApi.as_view(), name="messages"),
     path("users/@<str:handle>/short", views.UserShortApi.as_view(), name="user-short"),
+    path("users/@<str:handle>/block", controls.UserBlockApi.as_view(), name="user-block"),
+    path("blocks", controls.BlockListApi.as_view(), name="blocks"),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="api:schema"), name="docs"),
 ]

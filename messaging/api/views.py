@@ -291,6 +291,24 @@ class MessageGroupDetailApi(APIView):
         )
         return Response(MessageGroupSerializer(detail.conversation).data)
 
+    @extend_schema(
+        operation_id="message_groups_hide",
+        parameters=[GROUP_UUID_PARAMETER],
+        request=None,
+        responses={
+            204: OpenApiResponse(
+                description=(
+                    "Hidden from your inbox (and read) until a new message arrives; the"
+                    " other members see no change."
+                )
+            ),
+            **error_responses(401, 403, 404, 414, 503),
+        },
+    )
+    def delete(self, request, group_uuid: str):
+        services.conversation_hide(user=request.user, group_uuid=group_uuid_from_path(group_uuid))
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
 
 class MessageListApi(APIView):
     class InputSerializer(PageInputSerializer):

@@ -2,8 +2,10 @@
 
 Two kinds: the store failing (`StoreUnavailable` and its subclasses, which callers turn
 into a 503 or a retry), and a write's outcome that the caller decides on
-(`IdempotentReplay`, `ConversationExists`, `NotAMember`, `ConditionFailed`).
+(`IdempotentReplay`, `ConversationExists`, `NotAMember`, `Blocked`, `ConditionFailed`).
 """
+
+from uuid import UUID
 
 from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError
 
@@ -56,6 +58,16 @@ class ConversationExists(Exception):
 
 class NotAMember(Exception):
     """The caller has no row in the conversation (or the conversation does not exist)."""
+
+
+class Blocked(Exception):
+    """A block between members refused the write (a direct send, or a new conversation
+    holding two people one of whom blocked the other). `pairs` holds each pair of
+    members the write found a block between (which of the two blocked is not said)."""
+
+    def __init__(self, pairs: frozenset[frozenset[UUID]]):
+        super().__init__("blocked")
+        self.pairs = pairs
 
 
 class ConditionFailed(Exception):

@@ -47,6 +47,9 @@ DELETED = "deleted"
 KIND = "kind"
 MEMBERS = "members"
 READS = "reads"
+# The pair members who blocked the other (a direct conversation only): the send's head
+# condition reads it, so a block stops a racing send at no extra cost.
+BLOCKED_BY = "blocked_by"
 # inbox row (also GROUP_UUID, KIND, MEMBERS)
 USER_UUID = "user_uuid"
 LAST_MESSAGE_SK = "last_message_sk"
@@ -64,6 +67,8 @@ READ_SK = "read_sk"
 READ_AT = "read_at"
 UNREAD_MEMBER = "unread_member"
 MUTED = "muted"
+# blocks (a string set of the uuids this user blocked; also USER_UUID)
+BLOCKED = "blocked"
 # idempotency record (also the message's attributes)
 REQUEST_HASH = "request_hash"
 EXPIRES_AT = "expires_at"
@@ -253,6 +258,8 @@ def conversation_item(conversation: Conversation, *, created_at: datetime) -> It
     }
     if conversation.last_message_sk is not None:
         item[LAST_MESSAGE_SK] = s(conversation.last_message_sk)
+    if conversation.blocked_by:
+        item[BLOCKED_BY] = uuid_set_value(conversation.blocked_by)
     return item
 
 
@@ -268,7 +275,33 @@ def conversation_from_item(item: Item) -> Conversation:
             uuid.UUID(member): _read(entry)
             for member, entry in item.get(READS, {}).get("M", {}).items()
         },
+        blocked_by=_uuid_set(item, BLOCKED_BY),
     )
+
+
+def _uuid_set(item: Item, name: str) -> frozenset[uuid.UUID]:
+    return frozenset(uuid.UUID(value) for value in item.get(name, {}).get("SS", []))
+
+
+def uuid_set_value(uuids: Iterable[uuid.UUID]) -> dict[str, Any]:
+    return {"SS": sorted(str(value) for value in uuids)}
+
+
+# --- blocks ----------------------------------------------------------------------------
+def blocks_key(user_uuid: uuid.UUID) -> Item:
+    return {PK: s(keys.blocks_pk(user_uuid)), SK: s(keys.BLOCKS_SK)}
+
+
+def blocked_from_item(item: Item | None) -> frozenset[uuid.UUID]:
+    return _uuid_set(item, BLOCKED) if item else frozenset()
+
+
+def not_blocking(others: Iterable[uuid.UUID]) -> tuple[str, Item]:
+    """A condition on a blocks item: its owner blocked none of `others` (a missing item
+    passes), and its `:`-values."""
+    values = {f":other{index}": s(other) for index, other in enumerate(sorted(others))}
+    blocked = " OR ".join(f"contains({BLOCKED}, {name})" for name in values)
+    return f"attribute_not_exists({BLOCKED}) OR NOT ({blocked})", values
 
 
 # --- inbox row -----------------------------------------------------------------------
@@ -491,6 +524,8 @@ def item_summary(item: Item) -> dict[str, str]:
         )
     elif kind == "idempotency":
         detail = f"message {printable(item[MESSAGE_UUID]['S'])}"
+    elif kind == "blocks":
+        detail = "blocked " + ", ".join(str(user)[:8] for user in sorted(blocked_from_item(item)))
     else:
         detail = ", ".join(sorted(printable(name) for name in item))
     return {"type": kind, "pk": pk, "sk": sk, "detail": detail}

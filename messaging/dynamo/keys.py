@@ -5,6 +5,7 @@ Item types (pk / sk):
     conversation     CONV#<group_uuid>   CONV
     inbox row        GRP#<user_uuid>     GRP#<group_uuid>
     idempotency      IDEM#<user_uuid>    <key>
+    blocks           BLOCKS#<user_uuid>  BLOCKS
 
 `created_at` is UTC with microseconds and a `Z`, fixed width, so the string order of
 message sort keys is their time order in every year; the message uuid suffix keeps two
@@ -21,6 +22,8 @@ CONVERSATION_PREFIX = "CONV#"
 CONVERSATION_SK = "CONV"
 INBOX_PREFIX = "GRP#"
 IDEMPOTENCY_PREFIX = "IDEM#"
+BLOCKS_PREFIX = "BLOCKS#"
+BLOCKS_SK = "BLOCKS"
 
 # Fixed namespace for deriving a conversation's uuid from its members: never change it,
 # or existing conversations would get a second group.
@@ -87,6 +90,10 @@ def idempotency_pk(user_uuid: uuid.UUID) -> str:
     return f"{IDEMPOTENCY_PREFIX}{user_uuid}"
 
 
+def blocks_pk(user_uuid: uuid.UUID) -> str:
+    return f"{BLOCKS_PREFIX}{user_uuid}"
+
+
 def uuid_after_prefix(key: str, prefix: str) -> uuid.UUID:
     if not key.startswith(prefix):
         raise MalformedKey(f"not a {prefix} key: {key!r}")
@@ -107,6 +114,7 @@ def item_type(pk: str) -> str:
         (CONVERSATION_PREFIX, "conversation"),
         (INBOX_PREFIX, "inbox row"),
         (IDEMPOTENCY_PREFIX, "idempotency"),
+        (BLOCKS_PREFIX, "blocks"),
     ):
         if pk.startswith(prefix):
             return name

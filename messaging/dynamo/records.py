@@ -88,6 +88,8 @@ class Conversation:
     last_message_sk: str | None
     version: int
     reads: dict[UUID, MemberRead] = field(default_factory=dict)
+    # The members of a pair who have blocked the other (always empty for a group).
+    blocked_by: frozenset[UUID] = frozenset()
     # False for a v1 pair not yet migrated: built from its inbox row, not stored.
     stored: bool = True
 

@@ -26,6 +26,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 from messaging.dynamo import items, keys, schema
 from messaging.dynamo.client import endpoint_description, get_client
 from messaging.dynamo.errors import (
+    Blocked,
     ConversationExists,
     IdempotentReplay,
     NotAMember,
@@ -56,6 +57,8 @@ R = TypeVar("R")
 # contention where no request deadline applies (the request path has one).
 SEND_ATTEMPTS = 200
 UPGRADE_ATTEMPTS = 10
+# A block loops only while the pair's conversation appears (or goes) between its tries.
+BLOCK_ATTEMPTS = 10
 
 
 def gateway_errors(method: Callable[P, R]) -> Callable[P, R]:
@@ -279,7 +282,9 @@ class MessagingTable(TableAccess):
 
         Raises ConversationExists when the set of people already has its conversation
         (the sender's row and the conversation come back with the cancellation when
-        both exist, so reopening costs no extra read).
+        both exist, so reopening costs no extra read), and Blocked when one member has
+        blocked another: a ConditionCheck on every member's blocks item (a missing item
+        passes) is part of the same transaction (DESIGN invariant 7).
         """
         group_uuid = keys.group_uuid_for_members(member.uuid for member in members)
         now = datetime.now(UTC)
@@ -318,6 +323,17 @@ class MessagingTable(TableAccess):
                 condition=items.INSERT_ONLY,
                 ReturnValuesOnConditionCheckFailure="ALL_OLD",
             )
+        for member in members:
+            condition, values = items.not_blocking(
+                other.uuid for other in members if other.uuid != member.uuid
+            )
+            transaction.check(
+                _blocks_part(member.uuid),
+                Key=items.blocks_key(member.uuid),
+                ConditionExpression=condition,
+                ExpressionAttributeValues=values,
+                ReturnValuesOnConditionCheckFailure="ALL_OLD",
+            )
         self._add_idempotency(transaction, sender_uuid, idempotency, message)
         cancelled = transaction.run(self.client)
         if cancelled is None:
@@ -333,6 +349,14 @@ class MessagingTable(TableAccess):
                     conversation=items.conversation_from_item(conversation_item),
                 )
             raise ConversationExists(membership)
+        pairs = frozenset(
+            frozenset((member.uuid, other))
+            for member in members
+            for other in items.blocked_from_item(cancelled.old_item(_blocks_part(member.uuid)))
+            & message.member_uuids
+        )
+        if pairs:
+            raise Blocked(pairs)
         raise StoreUnavailable(f"conversation start was cancelled: {cancelled.describe()}")
 
     @gateway_errors
@@ -351,6 +375,10 @@ class MessagingTable(TableAccess):
         if it is still where this sender saw it). Inline fan-out adds every member's row
         to the same transaction; stream fan-out leaves the rows to the consumer. A lost
         race re-reads the head from the cancellation and tries again after the winner.
+
+        In a pair, the head moves only while nobody has blocked anybody (DESIGN invariant
+        7): a block that commits before the send, even after this sender read the head,
+        fails the transaction, and its ALL_OLD shows the block. Raises Blocked.
         """
         if not membership.conversation.stored:
             membership = self._upgrade_v1_pair(membership.row)
@@ -358,6 +386,8 @@ class MessagingTable(TableAccess):
         conversation = membership.conversation
         members = set(conversation.member_uuids)
         for attempt in range(SEND_ATTEMPTS):
+            if conversation.kind == "direct" and conversation.blocked_by:
+                raise Blocked(frozenset({conversation.member_uuids}))
             message = _next_message(conversation, sender_uuid=sender_uuid, body=body)
             transaction = Transaction(self.name)
             transaction.put("message", items.message_item(message), condition=items.INSERT_ONLY)
@@ -518,6 +548,137 @@ class MessagingTable(TableAccess):
                 return True
         return False
 
+    # --- people's controls: block, mute, hide ------------------------------------
+
+    @gateway_errors
+    def blocks_get(self, *, user_uuid: uuid.UUID) -> frozenset[uuid.UUID]:
+        """Access pattern: whom a user has blocked. GetItem on BLOCKS#<user>, strongly
+        consistent (a person who just blocked someone sees it at once)."""
+        response = self.client.get_item(
+            TableName=self.name, Key=items.blocks_key(user_uuid), ConsistentRead=True
+        )
+        return items.blocked_from_item(response.get("Item"))
+
+    @gateway_errors
+    def block_set(self, *, user_uuid: uuid.UUID, other_uuid: uuid.UUID, blocked: bool) -> None:
+        """Access pattern: block (or unblock) someone. One TransactWriteItems: the
+        blocker's blocks item (what a new conversation checks), and the pair's
+        conversation item (`blocked_by`, what a send's head condition checks) when it
+        exists, else a ConditionCheck that it still does not. Either way the block and
+        the pair's state commit together, so no send slips between them; a conversation
+        that appears (or goes) between the two shapes means one more try. Idempotent:
+        sets gain or lose the uuid whatever they held."""
+        group_uuid = keys.group_uuid_for_members((user_uuid, other_uuid))
+        action = "ADD" if blocked else "DELETE"
+        for _ in range(BLOCK_ATTEMPTS):
+            for exists in (True, False):
+                transaction = Transaction(self.name)
+                transaction.update(
+                    "blocks",
+                    Key=items.blocks_key(user_uuid),
+                    UpdateExpression=(
+                        f"SET {items.USER_UUID} = :user {action} {items.BLOCKED} :other"
+                    ),
+                    ExpressionAttributeValues={
+                        ":user": s(user_uuid),
+                        ":other": items.uuid_set_value([other_uuid]),
+                    },
+                )
+                if exists:
+                    transaction.update(
+                        "conversation",
+                        Key=items.conversation_key(group_uuid),
+                        UpdateExpression=f"{action} {items.BLOCKED_BY} :user",
+                        ConditionExpression=items.EXISTS,
+                        ExpressionAttributeValues={":user": items.uuid_set_value([user_uuid])},
+                    )
+                else:
+                    transaction.check(
+                        "conversation",
+                        Key=items.conversation_key(group_uuid),
+                        ConditionExpression=f"attribute_not_exists({items.PK})",
+                    )
+                cancelled = transaction.run(self.client)
+                if cancelled is None:
+                    return
+                if not cancelled.failed("conversation"):
+                    raise StoreUnavailable(f"block was cancelled: {cancelled.describe()}")
+        raise StoreUnavailable("block kept racing the conversation's creation")
+
+    @gateway_errors
+    def conversation_mute_set(self, *, membership: Membership, muted: bool) -> None:
+        """Access pattern: mute (or unmute) a conversation for one member. One
+        conditional UpdateItem of their own row: `muted` is set or removed (the badge's
+        query keeps only rows without it, and the inbox index projects it)."""
+        if not membership.conversation.stored:
+            membership = self._upgrade_v1_pair(membership.row)
+        row = membership.row
+        request: dict[str, Any] = {
+            "Key": items.inbox_key(row.user_uuid, row.group_uuid),
+            "ConditionExpression": items.EXISTS,
+        }
+        if muted:
+            request["UpdateExpression"] = f"SET {items.MUTED} = :true"
+            request["ExpressionAttributeValues"] = {":true": {"BOOL": True}}
+        else:
+            request["UpdateExpression"] = f"REMOVE {items.MUTED}"
+        if not self._try_update(**request):
+            raise NotAMember()
+
+    @gateway_errors
+    def conversation_hide(self, *, membership: Membership) -> bool:
+        """Access pattern: hide a conversation from one member's inbox until its next
+        message. One conditional UpdateItem of their own row: `last_message_sk` moves to
+        `hidden_message_sk`, so the row leaves the sparse inbox index, and the row reads
+        up to its last message and leaves the unread index (nothing in the badge).
+
+        Forward-safe: conditioned on the row's `last_seq` being the one the membership
+        read saw, so a message that reached the row since is never hidden (the row stays
+        in the inbox, as it would reappear with that message anyway); `row_advance`
+        brings a hidden row back with the next message. The conversation item's read
+        position ("Seen") is not moved: hiding is not reading. Returns False when the row
+        is not hidden by this call (already hidden, or a newer message arrived).
+        """
+        if not membership.conversation.stored:
+            membership = self._upgrade_v1_pair(membership.row)
+        row = membership.row
+        seen = row.position.seq or 0
+        hide = f"SET {items.HIDDEN_SK} = :sk REMOVE {items.LAST_MESSAGE_SK}, {items.UNREAD_MEMBER}"
+        read = (
+            f"SET {items.HIDDEN_SK} = :sk, {items.READ_SEQ} = :seen, {items.READ_SK} = :sk,"
+            f" {items.READ_AT} = :now REMOVE {items.LAST_MESSAGE_SK}, {items.UNREAD_MEMBER}"
+        )
+        shown = f"{items.EXISTS} AND {items.LAST_MESSAGE_SK} = :sk AND {items.LAST_SEQ} = :seen"
+        values = {":seen": items.n(seen), ":sk": s(row.position.sk)}
+        # Read positions only move forward: a reader ahead of the stream (read_seq past
+        # the row's last_seq) keeps theirs.
+        if self._try_update(
+            Key=items.inbox_key(row.user_uuid, row.group_uuid),
+            UpdateExpression=read,
+            ConditionExpression=f"{shown} AND {items.READ_SEQ} <= :seen",
+            ExpressionAttributeValues={
+                **values,
+                ":now": s(keys.format_timestamp(datetime.now(UTC))),
+            },
+        ):
+            return True
+        try:
+            self.client.update_item(
+                TableName=self.name,
+                Key=items.inbox_key(row.user_uuid, row.group_uuid),
+                UpdateExpression=hide,
+                ConditionExpression=f"{shown} AND {items.READ_SEQ} > :seen",
+                ExpressionAttributeValues=values,
+                ReturnValuesOnConditionCheckFailure="ALL_OLD",
+            )
+        except ClientError as exc:
+            if exc.response["Error"]["Code"] != "ConditionalCheckFailedException":
+                raise
+            if "Item" not in exc.response:
+                raise NotAMember() from exc
+            return False
+        return True
+
     # --- v1 pairs ----------------------------------------------------------------
 
     @gateway_errors
@@ -545,7 +706,8 @@ class MessagingTable(TableAccess):
                 if membership is None or not membership.conversation.stored:
                     raise StoreUnavailable("conversation upgrade left no conversation item")
                 return membership
-            transaction = _v1_upgrade(self.name, row.group_uuid, own, theirs)
+            blocked = self._blocked_sets((row.user_uuid, other.uuid))
+            transaction = _v1_upgrade(self.name, row.group_uuid, own, theirs, blocked)
             cancelled = transaction.run(self.client)
             if cancelled is None:
                 membership = self.membership_get(
@@ -554,8 +716,25 @@ class MessagingTable(TableAccess):
                 if membership is None:
                     raise NotAMember()
                 return membership
-            # Someone else converted it, or a v1 writer moved a row meanwhile: look again.
+            # Someone else converted it, a v1 writer moved a row or one of the pair blocked
+            # or unblocked the other meanwhile: look again.
         raise StoreUnavailable("conversation upgrade kept racing other writes")
+
+    def _blocked_sets(
+        self, user_uuids: tuple[uuid.UUID, ...]
+    ) -> dict[uuid.UUID, frozenset[uuid.UUID]]:
+        response = self.client.batch_get_item(
+            RequestItems={
+                self.name: {
+                    "Keys": [items.blocks_key(user) for user in user_uuids],
+                    "ConsistentRead": True,
+                }
+            }
+        )
+        found = {item[items.PK]["S"]: item for item in response["Responses"].get(self.name, [])}
+        return {
+            user: items.blocked_from_item(found.get(keys.blocks_pk(user))) for user in user_uuids
+        }
 
     def _rows_raw(
         self, group_uuid: uuid.UUID, user_uuids: tuple[uuid.UUID, ...]
@@ -618,6 +797,10 @@ def _row_part(user_uuid: uuid.UUID) -> str:
     return f"row:{user_uuid}"
 
 
+def _blocks_part(user_uuid: uuid.UUID) -> str:
+    return f"blocks:{user_uuid}"
+
+
 def _member_of_part(name: str) -> uuid.UUID:
     return uuid.UUID(name.removeprefix("row:"))
 
@@ -656,13 +839,17 @@ def _next_message(conversation: Conversation, *, sender_uuid: uuid.UUID, body: s
 
 
 def _head_advance(message: Message, conversation: Conversation) -> dict[str, Any]:
+    condition = f"{items.EXISTS} AND {items.LAST_SEQ} = :previous"
+    if conversation.kind == "direct":
+        # A block lives on the pair's head, so checking it costs the send nothing extra.
+        condition += f" AND attribute_not_exists({items.BLOCKED_BY})"
     return {
         "Key": items.conversation_key(message.group_uuid),
         "UpdateExpression": (
             f"SET {items.LAST_SEQ} = :seq, {items.LAST_MESSAGE_SK} = :sk,"
             f" {items.VERSION} = {items.VERSION} + :one"
         ),
-        "ConditionExpression": f"{items.EXISTS} AND {items.LAST_SEQ} = :previous",
+        "ConditionExpression": condition,
         "ExpressionAttributeValues": {
             ":seq": items.n(message.seq or 0),
             ":sk": s(message.sk),
@@ -727,11 +914,19 @@ def _row_read(
 
 
 def _v1_upgrade(
-    table_name: str, group_uuid: uuid.UUID, own: items.Item, theirs: items.Item | None
+    table_name: str,
+    group_uuid: uuid.UUID,
+    own: items.Item,
+    theirs: items.Item | None,
+    blocked: dict[uuid.UUID, frozenset[uuid.UUID]],
 ) -> Transaction:
     """The transaction that turns a v1 pair into v2: a conversation item whose head is
     `base`, and each row reading `base - <its unread count>`, so every count is what the
-    unread set said. Each row's update is conditioned on it being unchanged since read."""
+    unread set said. Each row's update is conditioned on it being unchanged since read.
+
+    A block made while the pair had no conversation item lives only on the blocks item:
+    the new head carries it (`blocked_by`), and each member's blocks item is checked to
+    be as read, so a block racing the upgrade is never left off the head."""
     rows = [item for item in (own, theirs) if item is not None]
     unread = {
         items.inbox_row_from_item(item).user_uuid: len(items.v1_unread_sks(item)) for item in rows
@@ -753,6 +948,12 @@ def _v1_upgrade(
             position=Position(sk=read_sk, seq=base - unread[row.user_uuid]) if read_sk else None,
             at=row.read.at,
         )
+    pairs = ((members[0], members[1]), (members[1], members[0]))
+    blockers = {
+        member.uuid
+        for member, other in pairs
+        if other.uuid in blocked.get(member.uuid, frozenset())
+    }
     conversation = Conversation(
         group_uuid=group_uuid,
         kind="direct",
@@ -761,6 +962,7 @@ def _v1_upgrade(
         last_message_sk=newest_sk,
         version=1,
         reads=reads,
+        blocked_by=frozenset(blockers),
     )
     transaction = Transaction(table_name)
     transaction.put(
@@ -768,6 +970,16 @@ def _v1_upgrade(
         items.conversation_item(conversation, created_at=datetime.now(UTC)),
         condition=items.INSERT_ONLY,
     )
+    for member, other in pairs:
+        condition, values = items.not_blocking([other.uuid])
+        if member.uuid in blockers:
+            condition = f"contains({items.BLOCKED}, :other0)"
+        transaction.check(
+            _blocks_part(member.uuid),
+            Key=items.blocks_key(member.uuid),
+            ConditionExpression=condition,
+            ExpressionAttributeValues=values,
+        )
     for item in rows:
         row = items.inbox_row_from_item(item)
         others = [member for member in members if member.uuid != row.user_uuid]

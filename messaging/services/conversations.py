@@ -5,9 +5,10 @@ from collections.abc import Sequence
 from accounts.models import User
 from messaging import rules, selectors
 from messaging.dynamo import Member
-from messaging.dynamo.errors import ConversationExists, IdempotentReplay
+from messaging.dynamo.errors import Blocked, ConversationExists, IdempotentReplay
 from messaging.dynamo.keys import group_uuid_for_members
 from messaging.errors import Invalid
+from messaging.services.controls import blocked_refusal
 from messaging.services.delivery import Outgoing, after_send
 from messaging.services.messages import message_send_into
 from messaging.store import messaging_table
@@ -51,8 +52,10 @@ def conversation_open(
     """The conversation of the sender and `recipients` (already looked up), with `body`.
 
     New set of people: 1 TransactWriteItems (the conversation, every member's row, the
-    first message). Existing: that transaction is cancelled and returns the sender's row
-    and the conversation, then 1 more transaction sends the message; no extra read.
+    first message, and a check that no member blocked another: Forbidden if one did).
+    Existing: that transaction is cancelled and returns the sender's row and the
+    conversation, then 1 more transaction sends the message (Forbidden in a pair where
+    either blocked the other); no extra read.
     """
     if any(recipient.pk == sender.pk for recipient in recipients):
         raise Invalid("handle", rules.SELF_MESSAGE)
@@ -73,6 +76,9 @@ def conversation_open(
         )
     except IdempotentReplay as replay:
         return outgoing.replayed(replay)
+    except Blocked as blocked:
+        others = [(user.uuid, user.handle) for user in recipients]
+        raise blocked_refusal(blocked, sender=sender, others=others) from blocked
     except ConversationExists as exists:
         membership = exists.membership or selectors.membership_get(
             user=sender, group_uuid=group_uuid_for_members(member.uuid for member in members)

@@ -5,8 +5,9 @@ import uuid
 from accounts.models import User
 from messaging import rules, selectors
 from messaging.dynamo import Membership
-from messaging.dynamo.errors import IdempotentReplay, NotAMember
+from messaging.dynamo.errors import Blocked, IdempotentReplay, NotAMember
 from messaging.errors import NotFound
+from messaging.services.controls import blocked_refusal
 from messaging.services.delivery import Outgoing, after_send, fanout_inline
 from messaging.store import messaging_table
 from messaging.types import ChatMessage
@@ -44,5 +45,8 @@ def message_send_into(*, membership: Membership, outgoing: Outgoing) -> ChatMess
         return outgoing.replayed(replay)
     except NotAMember as exc:
         raise NotFound("No such conversation.") from exc
+    except Blocked as blocked:
+        others = [(member.uuid, member.handle) for member in membership.row.members]
+        raise blocked_refusal(blocked, sender=outgoing.sender, others=others) from blocked
     after_send(message, sender=outgoing.sender, rows_moved=inline)
     return outgoing.sent(message)

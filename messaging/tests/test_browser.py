@@ -409,3 +409,85 @@ def test_scrolling_up_loads_older_messages_above_without_leaving_the_page(
     expect(alice.get_by_role("link", name="Older messages")).to_have_count(0)
     assert alice.url == url
     screenshot(alice, "older-messages-loaded-desktop")
+
+
+def test_a_block_from_the_conversation_page_refuses_the_other_persons_send_on_the_page(
+    asgi_server, browser, people
+):
+    from playwright.sync_api import expect
+
+    from messaging import services
+
+    alice_user, bob_user = people["alice"], people["bob"]
+    first = services.conversation_start(sender=bob_user, handle="alice", body="hi alice")
+    conversation = f"/messages/{first.group_uuid}"
+    alice = signed_in(browser, asgi_server, alice_user)
+    bob = signed_in(browser, asgi_server, bob_user)
+    alice.goto(conversation)
+    bob.goto(conversation)
+    streaming(bob)
+    mark_no_reload(bob)
+
+    alice.get_by_test_id("conversation-controls").get_by_role("button", name="Block").click()
+    expect(alice.get_by_test_id("blocked-notice")).to_contain_text("You blocked @bob")
+    expect(alice.get_by_role("button", name="Unblock")).to_be_visible()
+    screenshot(alice, "block-conversation-blocker-desktop")
+
+    # Bob's page is the one he had open before the block: his send is refused there,
+    # with the reason, and his draft stays to copy or keep.
+    bob.get_by_label("Message to Alice Liddell").fill("are you still there?")
+    bob.get_by_role("button", name="Send").click()
+    expect(bob.locator("#message-error")).to_have_text("You can't message @alice.")
+    expect(bob.get_by_label("Message to Alice Liddell")).to_have_value("are you still there?")
+    expect(bob.locator(".message__body")).to_have_text(["hi alice"])
+    screenshot(bob, "block-conversation-refused-desktop")
+    assert still_same_document(bob)
+    expect(alice.locator(".message__body")).to_have_text(["hi alice"])
+
+    # Unblocking from the same page lets him send again.
+    alice.get_by_role("button", name="Unblock").click()
+    expect(alice.get_by_test_id("blocked-notice")).to_have_count(0)
+    bob.get_by_role("button", name="Send").click()
+    expect(alice.locator(".message__body").last).to_have_text("are you still there?")
+
+    # The profile carries the same control.
+    alice.goto("/people/bob")
+    alice.get_by_role("button", name="Block @bob").click()
+    expect(alice.get_by_test_id("blocked-notice")).to_contain_text("You blocked @bob")
+    expect(alice.get_by_role("link", name="Message @bob")).to_have_count(0)
+    screenshot(alice, "block-profile-desktop")
+    assert alice.dialogs == [] and bob.dialogs == []
+
+
+def test_a_muted_conversation_updates_live_without_raising_the_badge(asgi_server, browser, people):
+    from playwright.sync_api import expect
+
+    from messaging import services
+
+    alice_user, carol_user = people["alice"], people["carol"]
+    first = services.conversation_start(sender=carol_user, handle="alice", body="hello")
+    alice = signed_in(browser, asgi_server, alice_user)
+    alice.goto(f"/messages/{first.group_uuid}")
+    alice.get_by_role("button", name="Mute").click()
+    expect(alice.get_by_role("button", name="Unmute")).to_be_visible()
+    alice.get_by_role("link", name="Messages").first.click()
+    alice.wait_for_url("**/messages")
+    streaming(alice)
+    mark_no_reload(alice)
+    expect(alice.get_by_test_id("muted-mark")).to_have_count(1)
+
+    services.message_create(sender=carol_user, group_uuid=first.group_uuid, body="muted news")
+
+    item = alice.locator(f'.inbox__item[data-group-uuid="{first.group_uuid}"]')
+    expect(item).to_contain_text("muted news")
+    expect(item.get_by_test_id("unread-badge")).to_have_text(re.compile(r"^1"))
+    expect(nav_badge(alice)).to_have_count(0)
+    assert not alice.title().startswith("(")
+    screenshot(alice, "muted-inbox-desktop")
+
+    # Hiding it from the conversation page takes it out of the inbox.
+    alice.goto(f"/messages/{first.group_uuid}")
+    alice.get_by_role("button", name="Hide").click()
+    alice.wait_for_url("**/messages")
+    expect(alice.get_by_test_id("inbox-empty")).to_be_visible()
+    screenshot(alice, "hidden-inbox-desktop")
