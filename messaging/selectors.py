@@ -35,7 +35,7 @@ def people_by_uuid(
             load=_profiles_load,
         )
         for profile in profiles.values():
-            people[profile["uuid"]] = presenters.person_from_user(User(**profile))
+            people[profile["uuid"]] = presenters.person_from_profile(profile)
     return people
 
 
