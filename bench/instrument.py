@@ -126,6 +126,11 @@ class Meter:
             elif model.name == "BatchGetItem":
                 self.cost.items_read += sum(map(len, parsed.get("Responses", {}).values()))
 
+    def counters(self) -> dict:
+        """A snapshot of the counters, safe while other threads' calls update them."""
+        with self._lock:
+            return self.cost.counters()
+
     def install(self, client) -> None:
         for event, handler in self.hooks:
             client.meta.events.register(event, handler)

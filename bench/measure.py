@@ -200,8 +200,8 @@ def _scale(meter, people, peer, uncached_url, sizes, step) -> dict:
             },
             "inbox": {k: (n, p, "/api/message_groups") for k, (n, p) in inbox.items()},
         },
-        # The same, full page from both sides: a 10-conversation inbox cannot fill the
-        # default 20-row page, and a shorter page would flatter the small case.
+        # The same, full page from both sides: a small side that cannot fill the default
+        # page asks for one less than it holds, as a shorter page would flatter it.
         page_sizes={
             kind: min(settings.MESSAGING_PAGE_SIZE, sizes[f"{kind}_small"] - 1)
             for kind in ("conversation", "inbox")

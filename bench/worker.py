@@ -11,7 +11,31 @@ After every call the counters are written to STATS_FILE (JSON, replaced atomical
 import json
 import os
 import sys
+import threading
 from pathlib import Path
+
+
+def counters_file_install(*, meter, clients, path: Path) -> None:
+    """Install `meter` on `clients` and rewrite `path` with its counters after every call.
+
+    The stream core makes its UpdateItems from several threads, and whatever an
+    `after-call` hook raises fails the call it follows: two threads sharing the partial
+    file raced (one renamed it away under the other), the worker failed healthy records
+    until it set them aside, and the fan-out phase reported their messages lost. So one
+    write at a time.
+    """
+    partial = path.with_suffix(".partial")
+    lock = threading.Lock()
+
+    def flush(**_) -> None:
+        with lock:
+            partial.write_text(json.dumps(meter.counters()))
+            partial.replace(path)
+
+    for client in clients:
+        meter.install(client)
+        client.meta.events.register("after-call", flush)
+    flush()
 
 
 def main(argv: list[str]) -> None:
@@ -25,17 +49,9 @@ def main(argv: list[str]) -> None:
     from bench.instrument import Meter
     from messaging.dynamo.client import get_client, get_streams_client
 
-    meter = Meter()
-    partial = stats_file.with_suffix(".partial")
-
-    def flush(**_) -> None:
-        partial.write_text(json.dumps(meter.cost.counters()))
-        partial.replace(stats_file)
-
-    for client in (get_client(), get_streams_client()):
-        meter.install(client)
-        client.meta.events.register("after-call", flush)
-    flush()
+    counters_file_install(
+        meter=Meter(), clients=(get_client(), get_streams_client()), path=stats_file
+    )
     call_command("ddb_stream", *options)
 
 

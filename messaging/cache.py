@@ -1,10 +1,10 @@
 """Read-aside cache of first pages (DESIGN §5), through Django's cache framework.
 
 Cached: the gateway's first page of a member's inbox rows and of a group's messages, at
-the default page size, and the navigation badge. Not cached: the membership read
-(invariant 5 reads the caller's own row, strongly consistent, on every visit) and names,
-which selectors resolve from Postgres on each read so a display-name change shows at
-once.
+the default page size, the navigation badge, and each person's name, avatar and receipt
+setting (the pages' rows name people by uuid; a profile save invalidates its entry, see
+`messaging.signals`, so a new name shows at once). Not cached: the membership read
+(invariant 5 reads the caller's own row, strongly consistent, on every visit).
 
 Every write path invalidates (see `cache_keys` for why generations, not deletes): the
 request for what it wrote itself, the stream consumer for the inboxes it moved. Two
@@ -23,8 +23,8 @@ import math
 import threading
 import time
 import uuid
-from collections.abc import Callable, Iterable
-from typing import TypeVar, cast
+from collections.abc import Callable, Hashable, Iterable, Mapping
+from typing import Any, TypeGuard, TypeVar, cast
 
 from django.conf import settings
 from django.core.cache import cache
@@ -34,6 +34,7 @@ from messaging import cache_keys, stats
 logger = logging.getLogger("messaging.cache")
 
 T = TypeVar("T")
+K = TypeVar("K", bound=Hashable)
 
 WARNING_INTERVAL = 60.0
 RETRY_INTERVAL = 0.5
@@ -94,6 +95,77 @@ def value(*, key: str, load: Callable[[], T]) -> T:
     return _cached(key=key, load=load, version=None)
 
 
+def values(*, keys: Mapping[str, K], load: Callable[[set[K]], dict[K, T]]) -> dict[K, T]:
+    """`load`'s value for each id (`keys` maps a cache key to its id), each entry checked
+    against its generation like a page: one Redis read for them all, then `load` for the
+    misses only and one write to store them. An id `load` does not return is left out."""
+    if not _enabled() or not keys:
+        return load(set(keys.values()))
+    usable = [key for key in keys if not _is_pending(key)]
+    try:
+        found = cache.get_many([*usable, *map(cache_keys.generation_key, usable)])
+    except Exception as exc:
+        outage_report(exc, "read")
+        return load(set(keys.values()))
+    served: dict[K, T] = {}
+    generations: dict[str, int | None] = {}
+    for key in usable:
+        generation = found.get(cache_keys.generation_key(key))
+        if _fresh(found.get(key), generation=generation, version=None):
+            served[keys[key]] = cast(T, found[key][2])
+        else:
+            generations[key] = generation
+    stats.incr("cache.values.hit", len(served))
+    misses = {ident for ident in keys.values() if ident not in served}
+    if not misses:
+        return served
+    stats.incr("cache.values.miss", len(misses))
+    try:
+        for key, generation in generations.items():
+            if generation is None:
+                generations[key] = _generation_start(key)
+    except Exception as exc:
+        outage_report(exc, "read")
+        return {**served, **load(misses)}
+    # As for a page: the generations were read before `load`, so a value that a write
+    # changes meanwhile is stored under a generation that write has moved on from.
+    loaded = load(misses)
+    try:
+        cache.set_many(
+            {
+                key: (generation, None, loaded[keys[key]])
+                for key, generation in generations.items()
+                if generation is not None and keys[key] in loaded
+            },
+            timeout=int(settings.MESSAGING_CACHE_TTL),
+        )
+    except Exception as exc:
+        outage_report(exc, "store")
+    return {**served, **loaded}
+
+
+def _fresh(
+    entry: object, *, generation: int | None, version: int | None
+) -> TypeGuard[tuple[Any, ...]]:
+    return (
+        generation is not None
+        and isinstance(entry, tuple)
+        and len(entry) == 3
+        and entry[0] == generation
+        and entry[1] == version
+    )
+
+
+def _generation_start(key: str) -> int | None:
+    """First read since the generation expired (or ever): start one no write made,
+    unless a writer sets one first."""
+    generation_key = cache_keys.generation_key(key)
+    token = cache_keys.new_generation(at=0)
+    if cache.add(generation_key, token, timeout=cache_keys.GENERATION_TIMEOUT):
+        return token
+    return cast(int | None, cache.get(generation_key))
+
+
 def _cached(*, key: str, load: Callable[[], T], version: int | None) -> T:
     if _is_pending(key):
         return load()
@@ -104,25 +176,13 @@ def _cached(*, key: str, load: Callable[[], T], version: int | None) -> T:
         outage_report(exc, "read")
         return load()
     generation, entry = found.get(generation_key), found.get(key)
-    if (
-        generation is not None
-        and isinstance(entry, tuple)
-        and len(entry) == 3
-        and entry[0] == generation
-        and entry[1] == version
-    ):
+    if _fresh(entry, generation=generation, version=version):
         stats.incr("cache.hit")
         return cast(T, entry[2])
     stats.incr("cache.miss")
     if generation is None:
-        # First read since the generation expired (or ever): start one no write made,
-        # unless a writer sets one first.
-        token = cache_keys.new_generation(at=0)
         try:
-            if cache.add(generation_key, token, timeout=cache_keys.GENERATION_TIMEOUT):
-                generation = token
-            else:
-                generation = cache.get(generation_key)
+            generation = _generation_start(key)
         except Exception as exc:
             outage_report(exc, "read")
             return load()
@@ -223,6 +283,15 @@ def badge_key(user_uuid: uuid.UUID) -> str:
 
 def messages_key(group_uuid: uuid.UUID) -> str:
     return cache_keys.messages_key(group_uuid)
+
+
+def person_key(user_uuid: uuid.UUID) -> str:
+    return cache_keys.person_key(user_uuid)
+
+
+def people_invalidate(*, user_uuids: Iterable[uuid.UUID]) -> None:
+    """After a profile change: these people's cached names, avatars and receipt settings."""
+    pages_invalidate(keys=[person_key(user_uuid) for user_uuid in user_uuids])
 
 
 def conversation_invalidate(

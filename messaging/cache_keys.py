@@ -37,6 +37,10 @@ def messages_key(group_uuid: uuid.UUID) -> str:
     return f"messaging:messages:{group_uuid}"
 
 
+def person_key(user_uuid: uuid.UUID) -> str:
+    return f"messaging:person:{user_uuid}"
+
+
 def keys_for(*, group_uuids: Iterable[uuid.UUID], user_uuids: Iterable[uuid.UUID]) -> list[str]:
     """What one write makes stale: the groups' messages, the members' inboxes and badges."""
     keys = [messages_key(group_uuid) for group_uuid in group_uuids]

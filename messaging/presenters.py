@@ -1,13 +1,15 @@
 """Gateway records -> page types. Pure: every name comes in through `people`.
 
-Names are resolved at read time (one SQL query per page, in the selectors) rather than
-copied into DynamoDB, so a display-name or avatar change shows everywhere at once. The
-copy on an inbox row is only the fallback for an account that no longer exists.
+Names are resolved at read time (from the cache, which a profile change invalidates, or
+one SQL query per page, in the selectors) rather than copied into DynamoDB, so a
+display-name or avatar change shows everywhere at once. The copy on an inbox row is only
+the fallback for an account that no longer exists.
 """
 
 import uuid
 from collections.abc import Iterable
 from datetime import UTC, datetime
+from typing import Any
 
 from accounts.models import User
 from messaging.dynamo.records import Conversation as ConversationRecord
@@ -24,6 +26,19 @@ def person_from_user(user: User) -> Person:
         display_name=user.display_name,
         avatar_url=user.avatar.url if user.avatar else None,
         shares_read_receipts=user.send_read_receipts,
+    )
+
+
+def person_from_profile(profile: dict[str, Any]) -> Person:
+    """A `Person` from a user's stored fields (`selectors.PERSON_FIELDS`), as cached."""
+    avatar = profile["avatar"]
+    return Person(
+        uuid=profile["uuid"],
+        handle=profile["handle"],
+        display_name=profile["display_name"],
+        # As `user.avatar.url` makes it: signed, so made on every read.
+        avatar_url=User._meta.get_field("avatar").storage.url(avatar) if avatar else None,
+        shares_read_receipts=profile["send_read_receipts"],
     )
 
 

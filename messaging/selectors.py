@@ -19,18 +19,33 @@ INBOX_CURSOR = "inbox"
 MESSAGES_CURSOR = "messages"
 
 
+PERSON_FIELDS = ("uuid", "handle", "display_name", "avatar", "send_read_receipts")
+
+
 def people_by_uuid(
     *, uuids: Iterable[uuid.UUID], known: Iterable[User] = ()
 ) -> dict[uuid.UUID, Person]:
-    """Current names and avatars for these users: one SQL query, none if all are known."""
+    """Current names and avatars for these users: from the cache (a profile save
+    invalidates its entry), then one SQL query for the rest; none if all are known."""
     people = {user.uuid: presenters.person_from_user(user) for user in known}
     missing = set(uuids) - people.keys()
     if missing:
-        for user in User.objects.filter(uuid__in=missing).only(
-            "uuid", "handle", "display_name", "avatar", "send_read_receipts"
-        ):
-            people[user.uuid] = presenters.person_from_user(user)
+        profiles = cache.values(
+            keys={cache.person_key(user_uuid): user_uuid for user_uuid in missing},
+            load=_profiles_load,
+        )
+        for profile in profiles.values():
+            people[profile["uuid"]] = presenters.person_from_profile(profile)
     return people
+
+
+def _profiles_load(uuids: set[uuid.UUID]) -> dict[uuid.UUID, dict]:
+    # The avatar's file name, not its URL: the URL is signed and expires, so it is made
+    # on every read.
+    return {
+        profile["uuid"]: profile
+        for profile in User.objects.filter(uuid__in=uuids).values(*PERSON_FIELDS)
+    }
 
 
 def _inbox_rows(*, user: User, position: dict | None, limit: int) -> Page[InboxRow]:

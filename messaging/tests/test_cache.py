@@ -97,6 +97,34 @@ def test_display_name_change_shows_on_a_cached_inbox(messaging_table, cached, gr
     assert selectors.inbox_list(user=bob).items[0].other.display_name == "Alice Renamed"
 
 
+def test_names_on_a_warm_inbox_come_from_the_cache(
+    messaging_table, cached, group, bob, django_assert_num_queries
+):
+    selectors.inbox_list(user=bob)
+
+    with django_assert_num_queries(0):
+        again = selectors.inbox_list(user=bob)
+
+    assert again.items[0].other.display_name == "Alice Liddell"
+
+
+def test_a_name_read_while_the_profile_changes_is_never_served_afterwards(cached, alice):
+    def load_then_rename(uuids):
+        profiles = selectors._profiles_load(uuids)
+        alice.display_name = "Alice Renamed"
+        alice.save()
+        return profiles
+
+    stale = messaging_cache.values(
+        keys={messaging_cache.person_key(alice.uuid): alice.uuid}, load=load_then_rename
+    )
+
+    assert stale[alice.uuid]["display_name"] == "Alice Liddell"
+    assert selectors.people_by_uuid(uuids=[alice.uuid])[alice.uuid].display_name == (
+        "Alice Renamed"
+    )
+
+
 def test_each_member_sees_only_their_own_cached_inbox(messaging_table, cached, group, alice, bob):
     for _ in range(2):
         assert [c.other.handle for c in selectors.inbox_list(user=alice).items] == ["bob"]
