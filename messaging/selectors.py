@@ -286,6 +286,6 @@ def person_export(*, user: User) -> Iterator[str]:
 
 
 def conversation_has_recipients(*, membership: Membership, sender: User) -> bool:
-    """Whether anyone but the sender still has an account here: 1 SQL query."""
-    others = membership.conversation.member_uuids - {sender.uuid}
-    return User.objects.filter(uuid__in=others).exists()
+    """Whether anyone but the sender still has an account here. No request: deleting an
+    account marks it departed on the conversation item the membership read fetched."""
+    return bool(membership.conversation.recipients_of(sender.uuid))

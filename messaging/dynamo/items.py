@@ -47,6 +47,8 @@ DELETED = "deleted"
 KIND = "kind"
 MEMBERS = "members"
 READS = "reads"
+# A string set of the members whose accounts were deleted (absent while there are none).
+DEPARTED = "departed_uuids"
 # inbox row (also GROUP_UUID, KIND, MEMBERS)
 USER_UUID = "user_uuid"
 LAST_MESSAGE_SK = "last_message_sk"
@@ -268,6 +270,7 @@ def conversation_from_item(item: Item) -> Conversation:
             uuid.UUID(member): _read(entry)
             for member, entry in item.get(READS, {}).get("M", {}).items()
         },
+        departed=frozenset(uuid.UUID(member) for member in item.get(DEPARTED, {}).get("SS", [])),
     )
 
 

@@ -12,6 +12,8 @@ import uuid
 from collections.abc import Iterator
 from typing import Any
 
+from botocore.exceptions import ClientError
+
 from messaging.dynamo import items, keys
 from messaging.dynamo.errors import StoreUnavailable
 from messaging.dynamo.items import s
@@ -66,10 +68,16 @@ class PersonData(TableAccess):
     def items_delete(self, *, user_uuid: uuid.UUID) -> int:
         """Access pattern: erase a person's inbox rows and idempotency records.
 
-        For each partition: Query the first keys, delete them in one TransactWriteItems,
-        again until none is left. Deleting what is already gone is a no-op, so a run
-        that failed midway is finished by running it again. Returns the items deleted.
+        First every conversation of theirs records them as departed (1 UpdateItem each,
+        found through their rows), so a send there knows who is left to receive it
+        from the read it already makes. Then for each partition: Query the first keys,
+        delete them in one TransactWriteItems, again until none is left. Marking twice
+        and deleting what is gone are no-ops, and the rows go only after every mark, so
+        a run that failed midway is finished by running it again. Returns the items
+        deleted.
         """
+        for row in self.inbox_rows(user_uuid=user_uuid):
+            self._depart(user_uuid=user_uuid, group_uuid=row.group_uuid)
         deleted = 0
         for pk in (keys.inbox_pk(user_uuid), keys.idempotency_pk(user_uuid)):
             while True:
@@ -81,6 +89,21 @@ class PersonData(TableAccess):
                 self._delete_all(found)
                 deleted += len(found)
         return deleted
+
+    @gateway_errors
+    def _depart(self, *, user_uuid: uuid.UUID, group_uuid: uuid.UUID) -> None:
+        try:
+            self.client.update_item(
+                TableName=self.name,
+                Key=items.conversation_key(group_uuid),
+                UpdateExpression=f"ADD {items.DEPARTED} :member",
+                # A v1 pair not yet migrated has no conversation item to mark.
+                ConditionExpression=items.EXISTS,
+                ExpressionAttributeValues={":member": {"SS": [str(user_uuid)]}},
+            )
+        except ClientError as exc:
+            if exc.response["Error"]["Code"] != "ConditionalCheckFailedException":
+                raise
 
     @gateway_errors
     def _page(
