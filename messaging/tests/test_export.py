@@ -175,7 +175,10 @@ def test_command_writes_the_same_document_to_stdout_and_to_a_file(
     call_command("ddb_export_user", "alice", "--output", str(tmp_path / "alice.json"))
     api = read_export(as_alice.get(EXPORT_URL))
 
-    printed, written = json.loads(out.getvalue()), json.loads((tmp_path / "alice.json").read_text())
+    printed, written = (
+        json.loads(out.getvalue()),
+        json.loads((tmp_path / "alice.json").read_text()),
+    )
     for document in (printed, written, api):
         document.pop("exported_at")
     assert printed == written == api
