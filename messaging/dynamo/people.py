@@ -12,8 +12,6 @@ import uuid
 from collections.abc import Iterator
 from typing import Any
 
-from botocore.exceptions import ClientError
-
 from messaging.dynamo import items, keys
 from messaging.dynamo.errors import StoreUnavailable
 from messaging.dynamo.items import s
@@ -24,8 +22,9 @@ from messaging.dynamo.transact import Transaction
 # Rows per Query page when reading a whole partition: a page is ~100 small items, so
 # memory stays the same whatever the history's length.
 PAGE_SIZE = 100
-# Deletes per TransactWriteItems (DynamoDB allows 100): small enough that one cancelled
-# by a concurrent write is cheap to run again.
+# Rows or records per TransactWriteItems (a row is 2 parts, its delete and its
+# conversation's mark; DynamoDB allows 100): small enough that a batch cancelled by a
+# concurrent write is cheap to run again.
 DELETE_BATCH = 25
 
 
@@ -68,42 +67,50 @@ class PersonData(TableAccess):
     def items_delete(self, *, user_uuid: uuid.UUID) -> int:
         """Access pattern: erase a person's inbox rows and idempotency records.
 
-        First every conversation of theirs records them as departed (1 UpdateItem each,
-        found through their rows), so a send there knows who is left to receive it
-        from the read it already makes. Then for each partition: Query the first keys,
-        delete them in one TransactWriteItems, again until none is left. Marking twice
-        and deleting what is gone are no-ops, and the rows go only after every mark, so
-        a run that failed midway is finished by running it again. Returns the items
-        deleted.
+        Rows go 25 at a time: Query the first ones, then one TransactWriteItems deletes
+        them and, in the same write, records the person as departed on each one's
+        conversation item, so a send there learns who is left to receive it from the
+        read it already makes. Then the idempotency records, 25 keys at a time. Every
+        batch leaves less to do, and marking twice or deleting what is gone changes
+        nothing, so a run cut short (a failure, a request's deadline) is finished by
+        running it again. Returns the items deleted.
         """
-        for row in self.inbox_rows(user_uuid=user_uuid):
-            self._depart(user_uuid=user_uuid, group_uuid=row.group_uuid)
         deleted = 0
-        for pk in (keys.inbox_pk(user_uuid), keys.idempotency_pk(user_uuid)):
-            while True:
-                found, _ = self._page(
-                    pk=pk, start_key=None, page_size=DELETE_BATCH, keys_only=True
-                )
-                if not found:
-                    break
-                self._delete_all(found)
-                deleted += len(found)
+        while rows := self._page(
+            pk=keys.inbox_pk(user_uuid), start_key=None, page_size=DELETE_BATCH
+        )[0]:
+            self._rows_leave(user_uuid=user_uuid, rows=rows)
+            deleted += len(rows)
+        while records := self._page(
+            pk=keys.idempotency_pk(user_uuid),
+            start_key=None,
+            page_size=DELETE_BATCH,
+            keys_only=True,
+        )[0]:
+            self._delete_all(records)
+            deleted += len(records)
         return deleted
 
     @gateway_errors
-    def _depart(self, *, user_uuid: uuid.UUID, group_uuid: uuid.UUID) -> None:
-        try:
-            self.client.update_item(
-                TableName=self.name,
-                Key=items.conversation_key(group_uuid),
-                UpdateExpression=f"ADD {items.DEPARTED} :member",
-                # A v1 pair not yet migrated has no conversation item to mark.
-                ConditionExpression=items.EXISTS,
-                ExpressionAttributeValues={":member": {"SS": [str(user_uuid)]}},
+    def _rows_leave(self, *, user_uuid: uuid.UUID, rows: list[items.Item]) -> None:
+        transaction = Transaction(self.name)
+        for index, item in enumerate(rows):
+            row = items.inbox_row_from_item(item)
+            # A v1 pair not yet migrated has no conversation item to mark.
+            if not row.v1:
+                transaction.update(
+                    f"conversation:{index}",
+                    Key=items.conversation_key(row.group_uuid),
+                    UpdateExpression=f"ADD {items.DEPARTED} :member",
+                    ConditionExpression=items.EXISTS,
+                    ExpressionAttributeValues={":member": {"SS": [str(user_uuid)]}},
+                )
+            transaction.delete(
+                f"row:{index}", Key={items.PK: item[items.PK], items.SK: item[items.SK]}
             )
-        except ClientError as exc:
-            if exc.response["Error"]["Code"] != "ConditionalCheckFailedException":
-                raise
+        cancelled = transaction.run(self.client)
+        if cancelled is not None:
+            raise StoreUnavailable(f"account clean-up was cancelled: {cancelled.describe()}")
 
     @gateway_errors
     def _page(

@@ -11,8 +11,9 @@ from messaging.store import people_table
 
 
 def account_items_erase(*, user_uuid: uuid.UUID) -> int:
-    """Delete the person's inbox rows (hidden ones too) and idempotency records: 1 Query
-    and 1 TransactWriteItems per 25 items. Their messages stay in the conversations,
+    """Delete the person's inbox rows (hidden ones too), marking them departed on each
+    conversation, and their idempotency records: 1 Query and 1 TransactWriteItems per 25
+    items. Their messages stay in the conversations,
     shown as from "Deleted user": they are the other members' record too.
 
     Called inside the transaction that deletes the user, before the row goes: if

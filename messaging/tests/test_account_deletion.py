@@ -60,6 +60,38 @@ def test_deletion_erases_the_person_s_rows_and_idempotency_records(
     assert "note 29" in bodies and "all of us" in bodies
 
 
+def test_a_person_in_many_conversations_is_marked_departed_on_each(
+    messaging_table, table_admin, alice, user_factory
+):
+    friends = [user_factory(f"friend{number}") for number in range(30)]
+    groups = [
+        services.conversation_start(sender=friend, handle="alice", body="hi").group_uuid
+        for friend in friends
+    ]
+
+    user_delete(user=alice)
+
+    assert owned_items(table_admin, alice) == []
+    for friend, group in zip(friends, groups, strict=True):
+        membership = messaging_table.membership_get(user_uuid=friend.uuid, group_uuid=group)
+        assert membership.conversation.departed == {alice.uuid}
+
+
+def test_a_v1_pair_not_yet_migrated_loses_the_person_s_row_and_still_opens(
+    messaging_table, table_admin, client, alice, bob
+):
+    from messaging.tests.test_migrate import v1_pair
+
+    group = v1_pair(messaging_table.name, alice, bob, [(alice, "from v1")], {alice: 1, bob: 0})
+
+    user_delete(user=alice)
+
+    assert owned_items(table_admin, alice) == []
+    page = signed_in(client, bob).get(f"/messages/{group}")
+    assert page.status_code == 200
+    assert "from v1" in page.content.decode() and "Deleted user" in page.content.decode()
+
+
 def test_other_member_s_inbox_and_conversation_show_deleted_user(
     messaging_table, client, alice, bob
 ):
