@@ -4,7 +4,7 @@ from django import forms
 from django.contrib.auth import authenticate
 from django.contrib.auth.forms import BaseUserCreationForm
 
-from accounts.models import User
+from accounts.models import RESERVED_HANDLES, User
 from accounts.services import AVATAR_MAX_BYTES, avatar_thumbnail_make
 
 
@@ -28,6 +28,8 @@ class SignupForm(BaseUserCreationForm):
 
     def clean_handle(self):
         handle = self.cleaned_data["handle"].strip().removeprefix("@")
+        if handle.lower() in RESERVED_HANDLES:
+            raise forms.ValidationError("That handle is reserved. Pick another.")
         if User.objects.filter(handle__iexact=handle).exists():
             raise forms.ValidationError("That handle is taken.")
         return handle
