@@ -274,6 +274,49 @@ def conversation_from_item(item: Item) -> Conversation:
     )
 
 
+# --- a departed member (a deleted account) ---------------------------------------------
+# What their copied name becomes on the conversation item and the others' rows: the words
+# pages show for them (messaging.presenters.deleted_person).
+DEPARTED_HANDLE = "deleted"
+DEPARTED_NAME = "Deleted user"
+
+
+def member_wipe(user_uuid: uuid.UUID, *, position: int) -> dict[str, Any]:
+    """SET and condition parts that turn `members[position]`, the person's entry, into
+    "Deleted user"."""
+    entry = f"{MEMBERS}[{position}]"
+    return {
+        "UpdateExpression": f"SET {entry}.#handle = :handle, {entry}.#name = :name",
+        "ConditionExpression": f"{EXISTS} AND {entry}.#uuid = :departed",
+        "ExpressionAttributeNames": {
+            "#handle": "handle",
+            "#name": "display_name",
+            "#uuid": "uuid",
+        },
+        "ExpressionAttributeValues": {
+            ":handle": s(DEPARTED_HANDLE),
+            ":name": s(DEPARTED_NAME),
+            ":departed": s(user_uuid),
+        },
+    }
+
+
+def departure(user_uuid: uuid.UUID, conversation: Conversation) -> dict[str, Any]:
+    """The conversation item's update: the person marked departed, their name wiped."""
+    position = [member.uuid for member in conversation.members].index(user_uuid)
+    wipe = member_wipe(user_uuid, position=position)
+    return {
+        "Key": conversation_key(conversation.group_uuid),
+        "UpdateExpression": f"{wipe['UpdateExpression']} ADD {DEPARTED} :member",
+        "ConditionExpression": wipe["ConditionExpression"],
+        "ExpressionAttributeNames": wipe["ExpressionAttributeNames"],
+        "ExpressionAttributeValues": {
+            **wipe["ExpressionAttributeValues"],
+            ":member": {"SS": [str(user_uuid)]},
+        },
+    }
+
+
 # --- inbox row -----------------------------------------------------------------------
 def inbox_key(user_uuid: uuid.UUID, group_uuid: uuid.UUID) -> Item:
     return {PK: s(keys.inbox_pk(user_uuid)), SK: s(keys.inbox_sk(group_uuid))}

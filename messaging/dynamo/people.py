@@ -12,10 +12,12 @@ import uuid
 from collections.abc import Iterator
 from typing import Any
 
+from botocore.exceptions import ClientError
+
 from messaging.dynamo import items, keys
 from messaging.dynamo.errors import StoreUnavailable
 from messaging.dynamo.items import s
-from messaging.dynamo.records import InboxRow, Message
+from messaging.dynamo.records import Conversation, InboxRow, Message
 from messaging.dynamo.table import TableAccess, gateway_errors
 from messaging.dynamo.transact import Transaction
 
@@ -67,13 +69,14 @@ class PersonData(TableAccess):
     def items_delete(self, *, user_uuid: uuid.UUID) -> int:
         """Access pattern: erase a person's inbox rows and idempotency records.
 
-        Rows go 25 at a time: Query the first ones, then one TransactWriteItems deletes
-        them and, in the same write, records the person as departed on each one's
-        conversation item, so a send there learns who is left to receive it from the
-        read it already makes. Then the idempotency records, 25 keys at a time. Every
-        batch leaves less to do, and marking twice or deleting what is gone changes
-        nothing, so a run cut short (a failure, a request's deadline) is finished by
-        running it again. Returns the items deleted.
+        Rows go 25 at a time: Query the first ones and their conversation items (1
+        BatchGetItem), wipe the person's name from the other members' rows, then one
+        TransactWriteItems deletes the rows and, in the same write, records the person
+        as departed (name wiped) on each conversation item, so a send there learns who
+        is left to receive it from the read it already makes. Then the idempotency
+        records, 25 keys at a time. Every batch leaves less to do, and wiping or marking
+        twice or deleting what is gone changes nothing, so a run cut short (a failure, a
+        request's deadline) is finished by running it again. Returns the items deleted.
         """
         deleted = 0
         while rows := self._page(
@@ -93,17 +96,18 @@ class PersonData(TableAccess):
 
     @gateway_errors
     def _rows_leave(self, *, user_uuid: uuid.UUID, rows: list[items.Item]) -> None:
+        """Delete these rows of the person's, each with its conversation's departed mark
+        and, before that, the person's name wiped from the others' copies."""
+        parsed = [items.inbox_row_from_item(item) for item in rows]
+        # A v1 pair not yet migrated has no conversation item to mark.
+        conversations = self._conversations_get([row.group_uuid for row in parsed if not row.v1])
         transaction = Transaction(self.name)
-        for index, item in enumerate(rows):
-            row = items.inbox_row_from_item(item)
-            # A v1 pair not yet migrated has no conversation item to mark.
-            if not row.v1:
+        for index, (item, row) in enumerate(zip(rows, parsed, strict=True)):
+            conversation = conversations.get(row.group_uuid)
+            if conversation is not None and user_uuid in conversation.member_uuids:
+                self._copies_wipe(user_uuid=user_uuid, conversation=conversation)
                 transaction.update(
-                    f"conversation:{index}",
-                    Key=items.conversation_key(row.group_uuid),
-                    UpdateExpression=f"ADD {items.DEPARTED} :member",
-                    ConditionExpression=items.EXISTS,
-                    ExpressionAttributeValues={":member": {"SS": [str(user_uuid)]}},
+                    f"conversation:{index}", **items.departure(user_uuid, conversation)
                 )
             transaction.delete(
                 f"row:{index}", Key={items.PK: item[items.PK], items.SK: item[items.SK]}
@@ -111,6 +115,41 @@ class PersonData(TableAccess):
         cancelled = transaction.run(self.client)
         if cancelled is not None:
             raise StoreUnavailable(f"account clean-up was cancelled: {cancelled.describe()}")
+
+    def _conversations_get(self, group_uuids: list[uuid.UUID]) -> dict[uuid.UUID, Conversation]:
+        found: dict[uuid.UUID, Conversation] = {}
+        pending: dict[str, Any] = {
+            self.name: {
+                "Keys": [items.conversation_key(group) for group in group_uuids],
+                "ConsistentRead": True,
+            }
+        }
+        while group_uuids and pending:
+            response = self.client.batch_get_item(RequestItems=pending)
+            for item in response["Responses"].get(self.name, []):
+                conversation = items.conversation_from_item(item)
+                found[conversation.group_uuid] = conversation
+            pending = response.get("UnprocessedKeys") or {}
+        return found
+
+    def _copies_wipe(self, *, user_uuid: uuid.UUID, conversation: Conversation) -> None:
+        """The person's name on each other member's row becomes "Deleted user": one
+        UpdateItem each, conditioned on the entry still being theirs (a row that is gone,
+        or was already wiped, is left alone). Runs before the person's own row goes, so
+        a run cut short finds the conversation again and finishes it."""
+        for owner in conversation.members:
+            if owner.uuid == user_uuid:
+                continue
+            copy = [member.uuid for member in conversation.members if member.uuid != owner.uuid]
+            try:
+                self.client.update_item(
+                    TableName=self.name,
+                    Key=items.inbox_key(owner.uuid, conversation.group_uuid),
+                    **items.member_wipe(user_uuid, position=copy.index(user_uuid)),
+                )
+            except ClientError as exc:
+                if exc.response["Error"]["Code"] != "ConditionalCheckFailedException":
+                    raise
 
     @gateway_errors
     def _page(

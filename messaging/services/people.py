@@ -12,9 +12,9 @@ from messaging.store import people_table
 
 def account_items_erase(*, user_uuid: uuid.UUID) -> int:
     """Delete the person's inbox rows (hidden ones too), marking them departed on each
-    conversation, and their idempotency records: 1 Query and 1 TransactWriteItems per 25
-    items. Their messages stay in the conversations,
-    shown as from "Deleted user": they are the other members' record too.
+    conversation and wiping their name from the others' copies, and their idempotency
+    records (messaging/dynamo/people.py counts the requests). Their messages stay in the
+    conversations, shown as from "Deleted user": they are the other members' record too.
 
     Called inside the transaction that deletes the user, before the row goes: if
     DynamoDB fails midway the user's delete rolls back and the account still works

@@ -2,6 +2,9 @@
 idempotency records leave the table; their messages stay in the others' conversations,
 from "Deleted user"; every page and API answer of the others keeps working."""
 
+import json
+import re
+
 import pytest
 from botocore.exceptions import EndpointConnectionError
 from django.urls import reverse
@@ -52,6 +55,13 @@ def test_deletion_erases_the_person_s_rows_and_idempotency_records(
 
     assert owned_items(table_admin, alice) == []
     assert not User.objects.filter(handle="alice").exists()
+    # Her name is gone from the copies on the others' rows and the conversation items.
+    named = [
+        item
+        for item in table_admin.scan()
+        if re.search(r'"(alice|Alice Liddell)"', json.dumps(item))
+    ]
+    assert named == []
     # The others' rows and every message stay.
     assert len(owned_items(table_admin, bob)) == 2
     bodies = [
