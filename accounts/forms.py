@@ -1,9 +1,10 @@
 import zoneinfo
 
 from django import forms
+from django.contrib.auth import authenticate
 from django.contrib.auth.forms import BaseUserCreationForm
 
-from accounts.models import User
+from accounts.models import RESERVED_HANDLES, User
 from accounts.services import AVATAR_MAX_BYTES, avatar_thumbnail_make
 
 
@@ -27,6 +28,8 @@ class SignupForm(BaseUserCreationForm):
 
     def clean_handle(self):
         handle = self.cleaned_data["handle"].strip().removeprefix("@")
+        if handle.lower() in RESERVED_HANDLES:
+            raise forms.ValidationError("That handle is reserved. Pick another.")
         if User.objects.filter(handle__iexact=handle).exists():
             raise forms.ValidationError("That handle is taken.")
         return handle
@@ -82,3 +85,32 @@ class ProfileForm(forms.Form):
         if not upload:
             return None
         return avatar_thumbnail_make(upload=upload)
+
+
+class AccountDeleteForm(forms.Form):
+    """The password again, so a session left open is not enough to delete the account.
+    It is checked through `authenticate`, so guesses here count towards the same
+    sign-in lockout (django-axes) as the login page."""
+
+    password = forms.CharField(
+        label="Your password",
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
+        help_text="Type it to confirm. This cannot be undone.",
+    )
+
+    def __init__(self, *args, user: User, request=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.user = user
+        self.request = request
+
+    def clean_password(self):
+        password = self.cleaned_data["password"]
+        confirmed = authenticate(self.request, username=self.user.handle, password=password)
+        if getattr(self.request, "axes_locked_out", False):
+            raise forms.ValidationError(
+                "Too many wrong passwords. Wait a while, then try again. Nothing was deleted."
+            )
+        if confirmed is None or confirmed.pk != self.user.pk:
+            raise forms.ValidationError("That is not your password. Nothing was deleted.")
+        return password

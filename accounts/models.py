@@ -9,6 +9,9 @@ from django.db.models.functions import Lower
 from django.utils import timezone
 
 HANDLE_PATTERN = r"^[A-Za-z0-9_]{3,30}$"
+# Pages and the API show a deleted account's messages under the handle "deleted": a real
+# person holding it would be mistaken for them (and blocked, or replied to, in their place).
+RESERVED_HANDLES = {"deleted"}
 
 
 def time_zone_validate(value: str) -> None:
@@ -103,6 +106,8 @@ class User(AbstractBaseUser, PermissionsMixin):
         super().clean()
         if self.email == "":
             self.email = None
+        if self.handle and self.handle.lower() in RESERVED_HANDLES and self._state.adding:
+            raise ValidationError({"handle": "That handle is reserved. Pick another."})
         if self.handle:
             clash = User.objects.filter(handle__iexact=self.handle).exclude(pk=self.pk)
             if clash.exists():

@@ -105,3 +105,12 @@ def user_time_zone_default(*, user: User, time_zone: str) -> bool:
     if updated:
         user.time_zone = time_zone
     return bool(updated)
+
+
+def user_delete(*, user: User) -> None:
+    """Delete the account: the user, their API tokens and sessions' hold on them (both
+    cascade or stop resolving). Apps that keep the user's data elsewhere erase it in a
+    `pre_delete` receiver, inside this transaction: if one fails, nothing is deleted
+    and deleting again finishes the job."""
+    with transaction.atomic():
+        user.delete()

@@ -14,6 +14,7 @@ urlpatterns = [
     ),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("profile/", views.profile, name="profile"),
+    path("delete/", views.account_delete, name="delete"),
     path("time_zone", views.time_zone_default, name="time_zone"),
     path(
         "password/change/",

@@ -1,13 +1,18 @@
 from django.contrib import messages
-from django.contrib.auth import login
+from django.contrib.auth import login, logout
 from django.contrib.auth.decorators import login_required
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
-from accounts.forms import ProfileForm, SignupForm
-from accounts.services import user_create, user_profile_update, user_time_zone_default
+from accounts.forms import AccountDeleteForm, ProfileForm, SignupForm
+from accounts.services import (
+    user_create,
+    user_delete,
+    user_profile_update,
+    user_time_zone_default,
+)
 
 
 def _next_url(request) -> str | None:
@@ -38,12 +43,11 @@ def signup(request):
     )
 
 
-@login_required
-def profile(request):
+def _profile_form(request, *, bound: bool) -> ProfileForm:
     user = request.user
-    form = ProfileForm(
-        request.POST or None,
-        request.FILES or None,
+    return ProfileForm(
+        (request.POST or None) if bound else None,
+        (request.FILES or None) if bound else None,
         initial={
             "display_name": user.display_name,
             "bio": user.bio,
@@ -51,6 +55,18 @@ def profile(request):
             "send_read_receipts": user.send_read_receipts,
         },
     )
+
+
+def _profile_page(request, *, form: ProfileForm, delete_form: AccountDeleteForm):
+    status = 400 if form.errors or delete_form.errors else 200
+    context = {"form": form, "delete_form": delete_form}
+    return render(request, "accounts/profile.html", context, status=status)
+
+
+@login_required
+def profile(request):
+    user = request.user
+    form = _profile_form(request, bound=request.method == "POST")
     if request.method == "POST" and form.is_valid():
         user_profile_update(
             user=user,
@@ -63,8 +79,23 @@ def profile(request):
         )
         messages.success(request, "Profile saved.")
         return redirect("accounts:profile")
-    status = 400 if form.errors else 200
-    return render(request, "accounts/profile.html", {"form": form}, status=status)
+    return _profile_page(request, form=form, delete_form=AccountDeleteForm(user=user))
+
+
+@login_required
+@require_POST
+def account_delete(request):
+    """The profile's "Delete account" form: the password again, then the account goes.
+    A wrong password shows the profile again with the error; nothing is deleted."""
+    delete_form = AccountDeleteForm(request.POST, user=request.user, request=request)
+    if not delete_form.is_valid():
+        form = _profile_form(request, bound=False)
+        return _profile_page(request, form=form, delete_form=delete_form)
+    handle = request.user.handle
+    user_delete(user=request.user)
+    logout(request)
+    messages.success(request, f"The account @{handle} is deleted.")
+    return redirect("accounts:login")
 
 
 @login_required

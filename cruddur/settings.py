@@ -215,6 +215,8 @@ REST_FRAMEWORK: dict[str, object] = {
 MESSAGING_SEND_RATE = os.environ.get("MESSAGING_SEND_RATE", "30/min")
 # Pages post a typing notice at most every few seconds while someone types.
 MESSAGING_TYPING_RATE = os.environ.get("MESSAGING_TYPING_RATE", "30/min")
+# GET /api/me/export reads a person's whole history: a few a day is plenty.
+MESSAGING_EXPORT_RATE = os.environ.get("MESSAGING_EXPORT_RATE", "5/hour")
 # Seconds an API token lives after it is issued; signing in again then issues a new one.
 API_TOKEN_LIFETIME = int(os.environ.get("API_TOKEN_LIFETIME", str(30 * 24 * 60 * 60)))
 

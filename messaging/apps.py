@@ -6,4 +6,4 @@ class MessagingConfig(AppConfig):
     verbose_name = "Messaging"
 
     def ready(self) -> None:
-        from messaging import signals  # noqa: F401  (connects the receivers)
+        from messaging import receivers  # noqa: F401  (connects the receivers)

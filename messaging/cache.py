@@ -3,7 +3,7 @@
 Cached: the gateway's first page of a member's inbox rows and of a group's messages, at
 the default page size, the navigation badge, and each person's name, avatar and receipt
 setting (the pages' rows name people by uuid; a profile save invalidates its entry, see
-`messaging.signals`, so a new name shows at once). Not cached: the membership read
+`messaging.receivers`, so a new name shows at once). Not cached: the membership read
 (invariant 5 reads the caller's own row, strongly consistent, on every visit).
 
 Every write path invalidates (see `cache_keys` for why generations, not deletes): the

@@ -2,19 +2,21 @@
 
 Names are resolved at read time (from the cache, which a profile change invalidates, or
 one SQL query per page, in the selectors) rather than copied into DynamoDB, so a
-display-name or avatar change shows everywhere at once. The copy on an inbox row is only
-the fallback for an account that no longer exists.
+display-name or avatar change shows everywhere at once. The copy on an inbox row keeps
+the table readable on its own (ddb_scan, the Lambda); a member whose account is gone
+shows as "Deleted user", as their messages do, never under the name they deleted.
 """
 
+import json
 import uuid
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator, Mapping
 from datetime import UTC, datetime
 from typing import Any
 
 from accounts.models import User
 from messaging.dynamo.records import Conversation as ConversationRecord
 from messaging.dynamo.records import InboxRow, Member, Message
-from messaging.types import ChatMessage, Conversation, MemberState, Person
+from messaging.types import ChatMessage, Conversation, ConversationExport, MemberState, Person
 
 DELETED_NAME = "Deleted user"
 
@@ -43,13 +45,13 @@ def person_from_profile(profile: dict[str, Any]) -> Person:
 
 
 def person_from_member(member: Member, people: dict[uuid.UUID, Person]) -> Person:
-    return people.get(member.uuid) or Person(
-        uuid=member.uuid, handle=member.handle, display_name=member.display_name
-    )
+    """`people` holds every member who still has an account (the selectors look them all
+    up), so one missing from it was deleted."""
+    return people.get(member.uuid) or deleted_person(member.uuid)
 
 
 def deleted_person(user_uuid: uuid.UUID) -> Person:
-    return Person(uuid=user_uuid, handle="deleted", display_name=DELETED_NAME)
+    return Person(uuid=user_uuid, handle="deleted", display_name=DELETED_NAME, deleted=True)
 
 
 def conversation_from_row(
@@ -116,3 +118,66 @@ def api_timestamp(moment: datetime) -> str:
 
 def member_uuids_of(rows: Iterable[InboxRow]) -> set[uuid.UUID]:
     return {member.uuid for row in rows for member in row.members}
+
+
+# --- a person's export (GET /api/me/export, ddb_export_user) --------------------------
+
+
+def person_document(person: Person) -> dict[str, str]:
+    return {"uuid": str(person.uuid), "handle": person.handle, "display_name": person.display_name}
+
+
+def message_document(message: ChatMessage) -> dict[str, object]:
+    """A message as the API's `Message` resource spells it (api/serializers.py; a test
+    holds the two equal)."""
+    return {
+        "uuid": str(message.uuid),
+        "message_group_uuid": str(message.group_uuid),
+        "handle": message.sender.handle,
+        "display_name": message.sender.display_name,
+        "message": message.body,
+        "created_at": api_timestamp(message.created_at),
+        "edited_at": api_timestamp(message.edited_at) if message.edited_at else None,
+        "deleted": message.deleted,
+    }
+
+
+def user_document(user: User) -> dict[str, object]:
+    return {
+        "uuid": str(user.uuid),
+        "handle": user.handle,
+        "display_name": user.display_name,
+        "email": user.email,
+        "bio": user.bio,
+        "time_zone": user.time_zone,
+        "send_read_receipts": user.send_read_receipts,
+        "date_joined": api_timestamp(user.date_joined),
+    }
+
+
+def _open(document: Mapping[str, object], list_name: str) -> str:
+    """`document` as JSON, left open inside a new list named `list_name`."""
+    return json.dumps(document)[:-1] + f', "{list_name}": ['
+
+
+def export_chunks(
+    *, user: User, conversations: Iterable[ConversationExport], exported_at: datetime
+) -> Iterator[str]:
+    """The export as JSON text, a piece per conversation head and per page of messages:
+    the whole is one JSON document, and no piece holds more than one page."""
+    yield _open(
+        {"user": user_document(user), "exported_at": api_timestamp(exported_at)}, "conversations"
+    )
+    for index, conversation in enumerate(conversations):
+        head = {
+            "uuid": str(conversation.group_uuid),
+            "kind": conversation.kind,
+            "members": [person_document(person) for person in conversation.members],
+        }
+        yield ("," if index else "") + _open(head, "messages")
+        separator = ""
+        for page in conversation.message_pages:
+            yield separator + ",".join(json.dumps(message_document(m)) for m in page)
+            separator = ","
+        yield "]}"
+    yield "]}\n"

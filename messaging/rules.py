@@ -25,6 +25,9 @@ TOO_MANY_MEMBERS = (
     f"A conversation holds at most {MAX_MEMBERS} people: you and {MAX_OTHERS} others."
     " For more, start a second conversation."
 )
+# A conversation whose other members all deleted their accounts stays readable, but a
+# message there would reach nobody.
+NOBODY_TO_MESSAGE = "Everyone else here has deleted their account, so nobody would get this."
 
 
 def normalize_newlines(text: str) -> str:

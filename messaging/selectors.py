@@ -1,7 +1,8 @@
 """Reads, and nothing else. Each function states its DynamoDB and SQL cost."""
 
 import uuid
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from datetime import UTC, datetime
 from functools import partial
 
 from django.db.models import Q
@@ -12,8 +13,15 @@ from messaging.cursors import cursor_decode, cursor_encode
 from messaging.dynamo import InboxRow, Membership, Message, Page
 from messaging.dynamo.keys import MalformedKey, group_uuid_for_members
 from messaging.errors import InvalidCursor, NotFound
-from messaging.store import messaging_table
-from messaging.types import ChatMessage, Conversation, ConversationDetail, CursorPage, Person
+from messaging.store import messaging_table, people_table
+from messaging.types import (
+    ChatMessage,
+    Conversation,
+    ConversationDetail,
+    ConversationExport,
+    CursorPage,
+    Person,
+)
 
 INBOX_CURSOR = "inbox"
 MESSAGES_CURSOR = "messages"
@@ -270,3 +278,44 @@ def user_blocked(*, user: User, other: User) -> bool:
     """Whether the user has blocked `other` (not whether `other` blocked them, which
     nobody is told): 1 GetItem."""
     return other.uuid in messaging_table().blocks_get(user_uuid=user.uuid)
+
+
+# --- a person's whole history -------------------------------------------------------
+
+
+def person_conversations_export(*, user: User) -> Iterator[ConversationExport]:
+    """Every conversation the user is in, hidden ones too, each with its messages oldest
+    first, read a page at a time as the caller consumes them: 1 Query per 100
+    conversations, then per conversation 1 SQL query (its members' names) and 1 Query
+    per 100 messages. Nothing is held beyond one page."""
+    table = people_table()
+    me = presenters.person_from_user(user)
+    for row in table.inbox_rows(user_uuid=user.uuid):
+        people = people_by_uuid(uuids={member.uuid for member in row.members}, known=(user,))
+        yield ConversationExport(
+            group_uuid=row.group_uuid,
+            kind=row.kind,
+            members=(
+                me,
+                *(presenters.person_from_member(member, people) for member in row.members),
+            ),
+            message_pages=(
+                [presenters.chat_message_from_record(message, people) for message in page]
+                for page in table.message_pages(group_uuid=row.group_uuid)
+            ),
+        )
+
+
+def person_export(*, user: User) -> Iterator[str]:
+    """The user's export (docs/api.md, "Export") as pieces of one JSON document."""
+    return presenters.export_chunks(
+        user=user,
+        conversations=person_conversations_export(user=user),
+        exported_at=datetime.now(UTC),
+    )
+
+
+def conversation_has_recipients(*, membership: Membership, sender: User) -> bool:
+    """Whether anyone but the sender still has an account here. No request: deleting an
+    account marks it departed on the conversation item the membership read fetched."""
+    return bool(membership.conversation.recipients_of(sender.uuid))

@@ -5,6 +5,7 @@ from django.conf import settings
 from messaging.dynamo import MessagingTable
 from messaging.dynamo.admin import TableAdmin
 from messaging.dynamo.bulk import BulkLoader
+from messaging.dynamo.people import PersonData
 
 
 def messaging_table() -> MessagingTable:
@@ -17,3 +18,7 @@ def table_admin() -> TableAdmin:
 
 def bulk_loader() -> BulkLoader:
     return BulkLoader(settings.MESSAGING_TABLE)
+
+
+def people_table() -> PersonData:
+    return PersonData(settings.MESSAGING_TABLE)

@@ -5,6 +5,7 @@ numbers, unread sets) appears here; where a caller must hand a position back (to
 conversation read up to what it showed), it gets an opaque `read_marker`.
 """
 
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Generic, Literal, TypeVar
@@ -23,6 +24,8 @@ class Person:
     avatar_url: str | None = None
     # Whether they let others see how far they have read ("Seen").
     shares_read_receipts: bool = True
+    # The account no longer exists: shown as "Deleted user", with no profile to link.
+    deleted: bool = False
 
     @property
     def initials(self) -> str:
@@ -64,7 +67,9 @@ class Conversation:
 
     @property
     def handle(self) -> str | None:
-        return self.members[0].handle if self.kind == "direct" else None
+        """The other person's handle; None for a group, or when their account is gone."""
+        other = self.members[0]
+        return other.handle if self.kind == "direct" and not other.deleted else None
 
     @property
     def title(self) -> str:
@@ -103,3 +108,14 @@ class ConversationDetail:
     blocked: bool = False
     # Hand back to `conversation_mark_read` to mark read up to what this page showed.
     read_marker: object = field(default=None, repr=False, compare=False)
+
+
+@dataclass(frozen=True)
+class ConversationExport:
+    """One conversation of a person's export: its members (the exporter first) and its
+    messages, oldest first, a page at a time (read as the export is written)."""
+
+    group_uuid: UUID
+    kind: Literal["direct", "group"]
+    members: tuple[Person, ...]
+    message_pages: Iterator[list[ChatMessage]] = field(repr=False, compare=False)

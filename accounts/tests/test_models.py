@@ -31,6 +31,12 @@ def test_malformed_handles_are_rejected(handle):
         User.objects.create_user(handle)
 
 
+@pytest.mark.parametrize("handle", ["deleted", "Deleted"])
+def test_the_handle_deleted_accounts_show_under_is_reserved(handle):
+    with pytest.raises(ValidationError, match="reserved"):
+        User.objects.create_user(handle)
+
+
 def test_email_is_optional_but_unique_when_set():
     User.objects.create_user("first")
     User.objects.create_user("second", email="")

@@ -63,6 +63,7 @@ def test_signup_creates_the_account_and_signs_in(client):
     ("overrides", "field", "error"),
     [
         ({"handle": "ALICE"}, "handle", "That handle is taken."),
+        ({"handle": "Deleted"}, "handle", "That handle is reserved. Pick another."),
         ({"handle": "no spaces"}, "handle", "A handle is 3 to 30 letters, digits or underscores."),
         ({"email": ""}, "email", "This field is required."),
         ({"email": "ALICE@example.com"}, "email", "An account with this email already exists."),

@@ -118,7 +118,8 @@ class MessageGroupSerializer(serializers.Serializer):
 
     uuid = serializers.UUIDField(source="group_uuid")
     handle = serializers.CharField(
-        allow_null=True, help_text="The other person's handle; null for a group."
+        allow_null=True,
+        help_text="The other person's handle; null for a group or a deleted account.",
     )
     display_name = serializers.CharField(
         source="title", help_text="The other person's name, or the members' names for a group."

@@ -1,7 +1,7 @@
 from django.urls import path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
-from messaging.api import controls, events, views
+from messaging.api import controls, events, export, views
 
 app_name = "api"
 
@@ -27,6 +27,7 @@ urlpatterns = [
     path("events", events.events_stream, name="events"),
     path("messages", views.MessageCreateApi.as_view(), name="message-create"),
     path("messages/<str:group_uuid>", views.MessageListApi.as_view(), name="messages"),
+    path("me/export", export.PersonExportApi.as_view(), name="me-export"),
     path("users/@<str:handle>/short", views.UserShortApi.as_view(), name="user-short"),
     path("users/@<str:handle>/block", controls.UserBlockApi.as_view(), name="user-block"),
     path("blocks", controls.BlockListApi.as_view(), name="blocks"),

@@ -50,6 +50,8 @@ READS = "reads"
 # The pair members who blocked the other (a direct conversation only): the send's head
 # condition reads it, so a block stops a racing send at no extra cost.
 BLOCKED_BY = "blocked_by"
+# A string set of the members whose accounts were deleted (absent while there are none).
+DEPARTED = "departed_uuids"
 # inbox row (also GROUP_UUID, KIND, MEMBERS)
 USER_UUID = "user_uuid"
 LAST_MESSAGE_SK = "last_message_sk"
@@ -276,6 +278,7 @@ def conversation_from_item(item: Item) -> Conversation:
             for member, entry in item.get(READS, {}).get("M", {}).items()
         },
         blocked_by=_uuid_set(item, BLOCKED_BY),
+        departed=_uuid_set(item, DEPARTED),
     )
 
 
@@ -302,6 +305,49 @@ def not_blocking(others: Iterable[uuid.UUID]) -> tuple[str, Item]:
     values = {f":other{index}": s(other) for index, other in enumerate(sorted(others))}
     blocked = " OR ".join(f"contains({BLOCKED}, {name})" for name in values)
     return f"attribute_not_exists({BLOCKED}) OR NOT ({blocked})", values
+
+
+# --- a departed member (a deleted account) ---------------------------------------------
+# What their copied name becomes on the conversation item and the others' rows: the words
+# pages show for them (messaging.presenters.deleted_person).
+DEPARTED_HANDLE = "deleted"
+DEPARTED_NAME = "Deleted user"
+
+
+def member_wipe(user_uuid: uuid.UUID, *, position: int) -> dict[str, Any]:
+    """SET and condition parts that turn `members[position]`, the person's entry, into
+    "Deleted user"."""
+    entry = f"{MEMBERS}[{position}]"
+    return {
+        "UpdateExpression": f"SET {entry}.#handle = :handle, {entry}.#name = :name",
+        "ConditionExpression": f"{EXISTS} AND {entry}.#uuid = :departed",
+        "ExpressionAttributeNames": {
+            "#handle": "handle",
+            "#name": "display_name",
+            "#uuid": "uuid",
+        },
+        "ExpressionAttributeValues": {
+            ":handle": s(DEPARTED_HANDLE),
+            ":name": s(DEPARTED_NAME),
+            ":departed": s(user_uuid),
+        },
+    }
+
+
+def departure(user_uuid: uuid.UUID, conversation: Conversation) -> dict[str, Any]:
+    """The conversation item's update: the person marked departed, their name wiped."""
+    position = [member.uuid for member in conversation.members].index(user_uuid)
+    wipe = member_wipe(user_uuid, position=position)
+    return {
+        "Key": conversation_key(conversation.group_uuid),
+        "UpdateExpression": f"{wipe['UpdateExpression']} ADD {DEPARTED} :member",
+        "ConditionExpression": wipe["ConditionExpression"],
+        "ExpressionAttributeNames": wipe["ExpressionAttributeNames"],
+        "ExpressionAttributeValues": {
+            **wipe["ExpressionAttributeValues"],
+            ":member": {"SS": [str(user_uuid)]},
+        },
+    }
 
 
 # --- inbox row -----------------------------------------------------------------------

@@ -92,10 +92,17 @@ class Conversation:
     blocked_by: frozenset[UUID] = frozenset()
     # False for a v1 pair not yet migrated: built from its inbox row, not stored.
     stored: bool = True
+    # Members whose accounts were deleted: still members (their messages stay), but
+    # nobody to deliver to.
+    departed: frozenset[UUID] = frozenset()
 
     @property
     def member_uuids(self) -> frozenset[UUID]:
         return frozenset(member.uuid for member in self.members)
+
+    def recipients_of(self, sender_uuid: UUID) -> frozenset[UUID]:
+        """The members a message from `sender_uuid` would reach."""
+        return self.member_uuids - self.departed - {sender_uuid}
 
     def readers_of(self, message: Message) -> frozenset[UUID]:
         """Members other than its sender who have read up to `message` or past it."""

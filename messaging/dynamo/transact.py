@@ -39,6 +39,9 @@ class Transaction:
     def check(self, name: str, **request: Any) -> None:
         self._add(name, "ConditionCheck", request)
 
+    def delete(self, name: str, **request: Any) -> None:
+        self._add(name, "Delete", request)
+
     def _add(self, name: str, action: str, request: dict[str, Any]) -> None:
         if name in self.parts:
             raise ValueError(f"transaction part {name!r} given twice")

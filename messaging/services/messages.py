@@ -6,7 +6,7 @@ from accounts.models import User
 from messaging import rules, selectors
 from messaging.dynamo import Membership
 from messaging.dynamo.errors import Blocked, IdempotentReplay, NotAMember
-from messaging.errors import NotFound
+from messaging.errors import Invalid, NotFound
 from messaging.services.controls import blocked_refusal
 from messaging.services.delivery import Outgoing, after_send, fanout_inline
 from messaging.store import messaging_table
@@ -28,6 +28,8 @@ def message_create(
         sender=sender, body=body, target=f"group:{group_uuid}", idempotency_key=idempotency_key
     )
     membership = selectors.membership_get(user=sender, group_uuid=group_uuid)
+    if not selectors.conversation_has_recipients(membership=membership, sender=sender):
+        raise Invalid("message", rules.NOBODY_TO_MESSAGE)
     return message_send_into(membership=membership, outgoing=outgoing)
 
 

@@ -76,6 +76,7 @@ DOCUMENTED = {
         "503",
     },
     ("delete", "/api/message_groups/{group_uuid}"): {"204", "401", "403", "404", "414", "503"},
+    ("get", "/api/me/export"): {"200", "401", "429", "503"},
 }
 
 # The suite runs a small schemathesis pass; `make schemathesis` runs the full one (every
@@ -128,6 +129,7 @@ def test_schemathesis_finds_no_server_error_or_schema_violation(
 ):
     settings.MESSAGING_SEND_RATE = "10000/min"
     settings.MESSAGING_TYPING_RATE = "10000/min"
+    settings.MESSAGING_EXPORT_RATE = "10000/min"
     alice = user_factory("alice")
     user_factory("bob")
     group_uuid = services.conversation_start(sender=alice, handle="bob", body="hi").group_uuid
@@ -212,6 +214,6 @@ checks.positive_data_acceptance.expected-statuses = ["2xx", "400", "401", "404"]
     failures = report[report.find("= FAILURES =") :] if "= FAILURES =" in report else report
     print(report[report.find("SUMMARY") :])
     assert run.returncode == 0, failures[:20000]
-    assert re.search(r"Tested: 15\b", run.stdout), run.stdout[-2000:]
+    assert re.search(r"Tested: 16\b", run.stdout), run.stdout[-2000:]
     cases = re.search(r"(\d+) generated, (\d+) passed", run.stdout)
     assert cases and cases.group(1) == cases.group(2), run.stdout[-2000:]

@@ -491,3 +491,53 @@ def test_a_muted_conversation_updates_live_without_raising_the_badge(asgi_server
     alice.wait_for_url("**/messages")
     expect(alice.get_by_test_id("inbox-empty")).to_be_visible()
     screenshot(alice, "hidden-inbox-desktop")
+
+
+def test_a_person_downloads_their_messages_then_deletes_their_account(
+    messaging_table, live_server, browser
+):
+    import json
+
+    from playwright.sync_api import expect
+
+    alice = open_page(browser, live_server)
+    bob = open_page(browser, live_server)
+    sign_up(alice, "alice", "Alice Liddell")
+    sign_up(bob, "bob", "Bob Builder")
+    alice.goto("/messages/new/bob")
+    alice.get_by_label("Message to Bob Builder").fill("keep this, bob")
+    alice.get_by_role("button", name="Send").click()
+    alice.wait_for_url(re.compile(r".*/messages/[0-9a-f-]{36}#latest$"))
+    conversation_url = alice.url.removesuffix("#latest")
+
+    # The profile's link downloads the export as a file.
+    alice.goto("/accounts/profile/")
+    with alice.expect_download() as download:
+        alice.get_by_test_id("export-link").click()
+    exported = json.loads(Path(download.value.path()).read_text())
+    assert download.value.suggested_filename == "cruddur-export-alice.json"
+    assert exported["conversations"][0]["messages"][0]["message"] == "keep this, bob"
+
+    # A wrong password deletes nothing and says so beside the field.
+    form = alice.get_by_test_id("delete-account")
+    form.get_by_label("Your password").fill("not-my-password")
+    form.get_by_role("button", name="Delete my account").click()
+    expect(form.locator(".field__error")).to_have_text(
+        "That is not your password. Nothing was deleted."
+    )
+    form.scroll_into_view_if_needed()
+    screenshot(alice, "account-delete-wrong-password")
+
+    form = alice.get_by_test_id("delete-account")
+    form.get_by_label("Your password").fill(PASSWORD)
+    form.get_by_role("button", name="Delete my account").click()
+    alice.wait_for_url("**/accounts/login/")
+    expect(alice.get_by_role("status")).to_have_text("The account @alice is deleted.")
+    screenshot(alice, "account-deleted")
+
+    # Bob's conversation still opens: the message stays, from "Deleted user", unlinked.
+    bob.goto(conversation_url)
+    expect(bob.locator("#thread-title")).to_have_text("Deleted user")
+    expect(bob.locator(".message__body")).to_have_text(["keep this, bob"])
+    expect(bob.locator("a[href='/people/alice'], a[href='/people/deleted']")).to_have_count(0)
+    screenshot(bob, "conversation-with-deleted-user")

@@ -184,7 +184,10 @@ def test_function_bundle_imports_and_runs_without_django_or_the_project(tmp_path
 # seeding BulkLoader live in modules of their own, listed with the operator code.
 
 GATEWAY_PACKAGE = "messaging/dynamo"
-GATEWAY_CLASSES = {"messaging/dynamo/table.py": "MessagingTable"}
+GATEWAY_CLASSES = {
+    "messaging/dynamo/table.py": "MessagingTable",
+    "messaging/dynamo/people.py": "PersonData",
+}
 WEB_APPS = ["accounts", "cruddur", "health", "messaging"]
 # Run by an operator (manage.py commands, seeding) or by the stream consumers (the
 # Lambda, `ddb_stream`), never by a web request.
