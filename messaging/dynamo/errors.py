@@ -2,7 +2,8 @@
 
 Two kinds: the store failing (`StoreUnavailable` and its subclasses, which callers turn
 into a 503 or a retry), and a write's outcome that the caller decides on
-(`IdempotentReplay`, `ConversationExists`, `NotAMember`, `ConditionFailed`).
+(`IdempotentReplay`, `ConversationExists`, `NotAMember`, `MessageChangeRefused`,
+`MessageMissing`, `ConditionFailed`).
 """
 
 from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError
@@ -56,6 +57,19 @@ class ConversationExists(Exception):
 
 class NotAMember(Exception):
     """The caller has no row in the conversation (or the conversation does not exist)."""
+
+
+class MessageChangeRefused(Exception):
+    """An edit or deletion the message's own condition refused: `reason` is "sender"
+    (someone else's message), "window" (too old to edit) or "deleted"."""
+
+    def __init__(self, reason: str):
+        super().__init__(f"message change refused ({reason})")
+        self.reason = reason
+
+
+class MessageMissing(Exception):
+    """No such message in the conversation (or it went while being changed)."""
 
 
 class ConditionFailed(Exception):
