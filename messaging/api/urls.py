@@ -1,7 +1,7 @@
 from django.urls import path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
-from messaging.api import events, views
+from messaging.api import events, message_actions, views
 
 app_name = "api"
 
@@ -22,6 +22,16 @@ urlpatterns = [
     path("events", events.events_stream, name="events"),
     path("messages", views.MessageCreateApi.as_view(), name="message-create"),
     path("messages/<str:group_uuid>", views.MessageListApi.as_view(), name="messages"),
+    path(
+        "messages/<str:group_uuid>/<str:message_uuid>",
+        message_actions.MessageDetailApi.as_view(),
+        name="message",
+    ),
+    path(
+        "messages/<str:group_uuid>/<str:message_uuid>/report",
+        message_actions.MessageReportApi.as_view(),
+        name="message-report",
+    ),
     path("users/@<str:handle>/short", views.UserShortApi.as_view(), name="user-short"),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="api:schema"), name="docs"),
