@@ -584,7 +584,10 @@ class MessagingTable(TableAccess):
         for _ in range(CHANGE_ATTEMPTS):
             now = datetime.now(UTC)
             earliest = now - window
-            changed = replace(message, body=body, edited_at=now, version=message.version + 1)
+            # Never an edit of a deletion: the condition refuses one that happened since.
+            changed = replace(
+                message, body=body, edited_at=now, deleted=False, version=message.version + 1
+            )
             transaction = Transaction(self.name)
             transaction.update(
                 "message",

@@ -36,6 +36,8 @@ def message_edit(
     1 conditional UpdateItem per member (the previews)."""
     clean_body = rules.message_body_clean(body)
     membership, message = _own_message(user=user, group_uuid=group_uuid, message_uuid=message_uuid)
+    if message.deleted:
+        raise Forbidden(ALREADY_DELETED)
     window = edit_window()
     if message.created_at < datetime.now(UTC) - window:
         raise Forbidden(_too_late(window))
