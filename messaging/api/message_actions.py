@@ -3,6 +3,7 @@
 
 import uuid
 
+from django.core.validators import RegexValidator
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import serializers, status
@@ -18,7 +19,12 @@ from messaging.api.serializers import (
     UtcDateTimeField,
     error_responses,
 )
-from messaging.api.views import GROUP_UUID_PARAMETER, _message_field, group_uuid_from_path
+from messaging.api.views import (
+    GROUP_UUID_PARAMETER,
+    MESSAGE_PATTERN,
+    _message_field,
+    group_uuid_from_path,
+)
 from messaging.errors import NotFound
 from messaging.limits import MessageSendThrottle
 from messaging.rules import MAX_REPORT_REASON_LENGTH
@@ -41,12 +47,25 @@ def _forbidden(description: str) -> OpenApiResponse:
     )
 
 
+class WholeBodySerializer(serializers.Serializer):
+    """A PATCH body with required fields: drf-spectacular documents every PATCH body as
+    partial (each field optional), which an edit's body is not."""
+
+    @property
+    def partial(self) -> bool:
+        return False
+
+    @partial.setter
+    def partial(self, value: bool) -> None:
+        pass
+
+
 class MessageDetailApi(APIView):
     """PATCH edits one of the caller's messages; DELETE deletes it."""
 
     throttle_classes = (MessageSendThrottle,)
 
-    class InputSerializer(serializers.Serializer):
+    class InputSerializer(WholeBodySerializer):
         message = _message_field()
 
         class Meta:
@@ -115,6 +134,13 @@ class MessageReportApi(APIView):
         reason = StrictCharField(
             min_length=1,
             max_length=MAX_REPORT_REASON_LENGTH,
+            # The same text rule as a message's (rules.report_reason_clean).
+            validators=[
+                RegexValidator(
+                    MESSAGE_PATTERN,
+                    message="A reason holds text: no control characters but new lines and tabs.",
+                )
+            ],
             help_text=f"What is wrong with the message (1 to {MAX_REPORT_REASON_LENGTH}).",
         )
 

@@ -19,7 +19,7 @@ from messaging.store import messaging_table
 from messaging.types import ChatMessage
 
 NOT_YOURS = "You can only change messages you sent."
-TOO_LATE = "Messages can be edited for {minutes} minutes after sending; this one is older."
+TOO_LATE = "Messages can be edited for {window} after sending; this one is older."
 ALREADY_DELETED = "This message was deleted."
 
 
@@ -94,7 +94,11 @@ def _refusal(reason: str, window: timedelta) -> str:
 
 
 def _too_late(window: timedelta) -> str:
-    return TOO_LATE.format(minutes=max(1, int(window.total_seconds() // 60)))
+    seconds = int(window.total_seconds())
+    amount, unit = (
+        (seconds // 60, "minute") if seconds and seconds % 60 == 0 else (seconds, "second")
+    )
+    return TOO_LATE.format(window=f"{amount} {unit}{'' if amount == 1 else 's'}")
 
 
 def _after_change(message: Message, *, membership: Membership) -> None:
