@@ -649,12 +649,9 @@ class MessagingTable(TableAccess):
             cancelled = transaction.run(self.client)
             if cancelled is None:
                 return changed
-            if not cancelled.failed("message") and cancelled.failed_parts():
-                copies = [
-                    key
-                    for index, key in enumerate(copies)
-                    if not cancelled.failed(f"copy:{index}")
-                ]
+            gone = {index for index in range(len(copies)) if cancelled.failed(f"copy:{index}")}
+            if gone and not cancelled.failed("message"):
+                copies = [key for index, key in enumerate(copies) if index not in gone]
                 continue
             message = _change_refused(cancelled, membership, earliest=None)
         raise StoreUnavailable("The message kept changing; please try again.")

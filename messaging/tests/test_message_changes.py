@@ -337,3 +337,44 @@ def test_the_refusal_names_the_configured_window(messaging_table, alice, bob):
         services.message_edit(
             user=alice, group_uuid=old.group_uuid, message_uuid=old.uuid, body="x"
         )
+
+
+def test_a_deletion_still_lands_when_the_idempotency_record_it_scrubs_has_expired(
+    messaging_table, table_admin, alice, bob
+):
+    sent = services.conversation_start(sender=alice, handle="bob", body="hi")
+    reply = services.message_create(sender=alice, group_uuid=sent.group_uuid, body="soon gone")
+    events = messaging_table.client.meta.events
+
+    def lagging_index(parsed, model, **_):
+        # The index still lists a record that TTL's sweeper has just deleted.
+        if (
+            model.name == "Query"
+            and parsed.get("Items")
+            and set(parsed["Items"][0])
+            == {
+                "pk",
+                "sk",
+                "message_uuid",
+            }
+        ):
+            parsed["Items"].append(
+                {
+                    "pk": {"S": f"IDEM#{alice.uuid}"},
+                    "sk": {"S": "swept-key"},
+                    "message_uuid": {"S": str(reply.uuid)},
+                }
+            )
+
+    events.register("after-call.dynamodb.Query", lagging_index)
+    try:
+        services.message_delete(user=alice, group_uuid=sent.group_uuid, message_uuid=reply.uuid)
+    finally:
+        events.unregister("after-call.dynamodb.Query", lagging_index)
+
+    (shown,) = [
+        m for m in selectors.message_list(user=bob, group_uuid=sent.group_uuid).items if m.deleted
+    ]
+    assert shown.uuid == reply.uuid
+    # No record was made up for the key that was gone.
+    assert not [item for item in table_admin.scan() if item["sk"]["S"] == "swept-key"]
