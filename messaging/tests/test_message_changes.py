@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from messaging import selectors, services
-from messaging.dynamo import Message
+from messaging.dynamo import Message, schema
 from messaging.dynamo.errors import MessageChangeRefused
 from messaging.dynamo.items import message_item
 from messaging.errors import Forbidden, Invalid, NotFound
@@ -378,3 +378,47 @@ def test_a_deletion_still_lands_when_the_idempotency_record_it_scrubs_has_expire
     assert shown.uuid == reply.uuid
     # No record was made up for the key that was gone.
     assert not [item for item in table_admin.scan() if item["sk"]["S"] == "swept-key"]
+
+
+@pytest.fixture
+def index_capacity(messaging_table):
+    """Write capacity by index, as DynamoDB reports it (ReturnConsumedCapacity=INDEXES on
+    every TransactWriteItems)."""
+    events = messaging_table.client.meta.events
+    consumed: list[dict] = []
+
+    def ask(params, **_):
+        params["ReturnConsumedCapacity"] = "INDEXES"
+
+    def seen(parsed, **_):
+        for entry in parsed.get("ConsumedCapacity", []):
+            consumed.append(
+                {
+                    name: index["CapacityUnits"]
+                    for name, index in entry.get("GlobalSecondaryIndexes", {}).items()
+                }
+            )
+
+    events.register("before-parameter-build.dynamodb.TransactWriteItems", ask)
+    events.register("after-call.dynamodb.TransactWriteItems", seen)
+    yield consumed
+    events.unregister("before-parameter-build.dynamodb.TransactWriteItems", ask)
+    events.unregister("after-call.dynamodb.TransactWriteItems", seen)
+
+
+def test_the_uuid_index_costs_a_send_one_small_entry_and_an_edit_nothing(
+    messaging_table, alice, bob, index_capacity
+):
+    sent = services.conversation_start(sender=alice, handle="bob", body="hi")
+    index_capacity.clear()
+
+    reply = services.message_create(sender=alice, group_uuid=sent.group_uuid, body="x" * 1000)
+    services.message_edit(
+        user=alice, group_uuid=sent.group_uuid, message_uuid=reply.uuid, body="y" * 1000
+    )
+
+    send, edit = index_capacity
+    # One keys-only entry, whatever the body's size (DynamoDB Local bills a transactional
+    # write twice: 2.0 here is one write unit).
+    assert send[schema.MESSAGE_INDEX] == 2.0
+    assert schema.MESSAGE_INDEX not in edit
