@@ -486,6 +486,10 @@ def test_edit_delete_and_report_from_the_page_reach_the_other_persons_open_page(
     screenshot(alice, "message-deleted-desktop")
     screenshot(bob, "message-deleted-live-desktop")
 
+    alice.set_viewport_size(PHONE)
+    alice.locator(f"#m-{first.uuid}").get_by_role("button", name="Edit").click()
+    screenshot(alice, "message-edit-form-phone")
+
     # A reload shows the same, from the server.
     bob.reload()
     expect(bob.locator(f"#m-{plan.uuid} .message__body")).to_have_text("Message deleted")
