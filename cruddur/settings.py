@@ -183,6 +183,8 @@ MESSAGING_CACHE_TTL = int(os.environ.get("MESSAGING_CACHE_TTL", "600"))
 # sooner is cached only until then.
 MESSAGING_CACHE_SETTLE = float(os.environ.get("MESSAGING_CACHE_SETTLE", "1.0"))
 MESSAGING_PAGE_SIZE = int(os.environ.get("MESSAGING_PAGE_SIZE", "20"))
+# Seconds after sending within which a sender may edit a message (deleting has no limit).
+MESSAGING_EDIT_WINDOW = int(os.environ.get("MESSAGING_EDIT_WINDOW", "900"))
 MESSAGING_MAX_PAGE_SIZE = 100
 # Seconds within which a request has its answer, however DynamoDB behaves: past it no
 # further attempt is made and the request answers 503 with Retry-After.

@@ -8,6 +8,7 @@ answers it the same way: try again shortly.
 from messaging.dynamo.errors import StoreUnavailable, TableMissing
 
 __all__ = [
+    "Conflict",
     "Forbidden",
     "IdempotencyKeyReused",
     "Invalid",
@@ -41,6 +42,11 @@ class InvalidCursor(Invalid):
 
 class Forbidden(MessagingError):
     """The caller may see this but not do this to it."""
+
+
+class Conflict(MessagingError):
+    """The request would repeat something that may happen only once (a second report of
+    the same message)."""
 
 
 class IdempotencyKeyReused(MessagingError):

@@ -13,6 +13,7 @@ from messaging.errors import Invalid, NotFound
 
 MAX_MESSAGE_LENGTH = 1024
 MAX_IDEMPOTENCY_KEY_LENGTH = 255
+MAX_REPORT_REASON_LENGTH = 500
 # Membership is fixed at creation, like Slack group DMs: a conversation holds 2 to 8
 # people, so a start names 1 to 7 others.
 MAX_OTHERS = MAX_MEMBERS - 1
@@ -55,6 +56,23 @@ def message_body_clean(body: object) -> str:
                 "message", "Message contains control characters; only new lines and tabs."
             )
     return body
+
+
+def report_reason_clean(reason: object) -> str:
+    """What a reporter says is wrong with a message: text, 1 to 500 characters."""
+    if not isinstance(reason, str):
+        raise Invalid("reason", "Reason must be text.")
+    reason = normalize_newlines(reason).strip()
+    if not reason:
+        raise Invalid("reason", "Say what is wrong with this message.")
+    if len(reason) > MAX_REPORT_REASON_LENGTH:
+        raise Invalid("reason", f"A reason is at most {MAX_REPORT_REASON_LENGTH} characters.")
+    if any(
+        unicodedata.category(character) in {"Cs", "Cc"} and character not in _ALLOWED_CONTROLS
+        for character in reason
+    ):
+        raise Invalid("reason", "Reason contains characters that are not valid text.")
+    return reason
 
 
 def idempotency_key_clean(key: str | None) -> str | None:

@@ -126,6 +126,38 @@ def membership_get(*, user: User, group_uuid: uuid.UUID | str) -> Membership:
     return membership
 
 
+def message_get(
+    *, user: User, group_uuid: uuid.UUID | str, message_uuid: uuid.UUID | str
+) -> tuple[Membership, Message]:
+    """One message of a conversation the caller belongs to, with the caller's membership:
+    1 BatchGetItem + 1 Query and 1 GetItem (or, for a message the uuid index does not
+    list yet, 1 strongly consistent Query of the newest messages). A non-member gets
+    NotFound, as for a missing message."""
+    membership = membership_get(user=user, group_uuid=group_uuid)
+    message = messaging_table().message_find(
+        group_uuid=membership.row.group_uuid,
+        message_uuid=rules.uuid_clean(message_uuid, field="message_uuid"),
+    )
+    if message is None:
+        raise NotFound("No such message.")
+    return membership, message
+
+
+def messages_around(
+    *, user: User, group_uuid: uuid.UUID | str, message_uuid: uuid.UUID | str, count: int = 5
+) -> list[ChatMessage]:
+    """The message and up to `count` messages before it, as `user` (a member) sees them:
+    what a moderator reads a reported message in. 1 BatchGetItem, 1 Query and 1 GetItem
+    for the message, 1 Query for the messages before it, at most 1 SQL query."""
+    membership, message = message_get(user=user, group_uuid=group_uuid, message_uuid=message_uuid)
+    earlier = messaging_table().message_page(
+        group_uuid=membership.row.group_uuid, position={"sk": message.sk}, limit=count
+    )
+    records = [*earlier.items, message]
+    people = people_by_uuid(uuids={record.sender_uuid for record in records})
+    return [presenters.chat_message_from_record(record, people) for record in records]
+
+
 def conversation_get(*, user: User, group_uuid: uuid.UUID | str) -> ConversationDetail:
     """A conversation without its messages (the API's group resource): 1 BatchGetItem,
     at most 1 SQL query."""

@@ -10,6 +10,7 @@ from rest_framework import exceptions, status
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from messaging.errors import (
+    Conflict,
     Forbidden,
     IdempotencyKeyReused,
     Invalid,
@@ -32,6 +33,12 @@ class ServiceUnavailable(exceptions.APIException):
     wait: float | None = None
 
 
+class ConflictError(exceptions.APIException):
+    status_code = status.HTTP_409_CONFLICT
+    default_detail = "This was already done."
+    default_code = "conflict"
+
+
 class IdempotencyConflict(exceptions.APIException):
     status_code = status.HTTP_422_UNPROCESSABLE_ENTITY
     default_detail = "This Idempotency-Key was already used for a different message."
@@ -45,6 +52,8 @@ def _as_api_exception(exc: Exception) -> Exception:
         return exceptions.ValidationError({exc.field: [exc.message]})
     if isinstance(exc, Forbidden):
         return exceptions.PermissionDenied(str(exc) or None)
+    if isinstance(exc, Conflict):
+        return ConflictError(str(exc) or None)
     if isinstance(exc, IdempotencyKeyReused):
         return IdempotencyConflict(str(exc) or None)
     if isinstance(exc, StoreUnavailable):

@@ -228,6 +228,7 @@ ERROR_DESCRIPTIONS = {
     404: "No such user or conversation, or not one the caller belongs to.",
     413: "The body is over the upload limit (DATA_UPLOAD_MAX_MEMORY_SIZE).",
     414: "The URL (path and query) is longer than the server accepts.",
+    409: "The caller already did this once (a second report of the same message).",
     415: "The body is not JSON.",
     422: "This Idempotency-Key was already used for a different message.",
     429: "Too many requests (or, signing in, too many failures); see Retry-After.",

@@ -1,7 +1,7 @@
 from django.urls import path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
-from messaging.api import controls, events, export, views
+from messaging.api import controls, events, export, message_actions, views
 
 app_name = "api"
 
@@ -28,6 +28,16 @@ urlpatterns = [
     path("messages", views.MessageCreateApi.as_view(), name="message-create"),
     path("messages/<str:group_uuid>", views.MessageListApi.as_view(), name="messages"),
     path("me/export", export.PersonExportApi.as_view(), name="me-export"),
+    path(
+        "messages/<str:group_uuid>/<str:message_uuid>",
+        message_actions.MessageDetailApi.as_view(),
+        name="message",
+    ),
+    path(
+        "messages/<str:group_uuid>/<str:message_uuid>/report",
+        message_actions.MessageReportApi.as_view(),
+        name="message-report",
+    ),
     path("users/@<str:handle>/short", views.UserShortApi.as_view(), name="user-short"),
     path("users/@<str:handle>/block", controls.UserBlockApi.as_view(), name="user-block"),
     path("blocks", controls.BlockListApi.as_view(), name="blocks"),

@@ -2,7 +2,8 @@
 
 Two kinds: the store failing (`StoreUnavailable` and its subclasses, which callers turn
 into a 503 or a retry), and a write's outcome that the caller decides on
-(`IdempotentReplay`, `ConversationExists`, `NotAMember`, `Blocked`, `ConditionFailed`).
+(`IdempotentReplay`, `ConversationExists`, `NotAMember`, `Blocked`,
+`MessageChangeRefused`, `MessageMissing`, `ConditionFailed`).
 """
 
 from uuid import UUID
@@ -68,6 +69,19 @@ class Blocked(Exception):
     def __init__(self, pairs: frozenset[frozenset[UUID]]):
         super().__init__("blocked")
         self.pairs = pairs
+
+
+class MessageChangeRefused(Exception):
+    """An edit or deletion the message's own condition refused: `reason` is "sender"
+    (someone else's message), "window" (too old to edit) or "deleted"."""
+
+    def __init__(self, reason: str):
+        super().__init__(f"message change refused ({reason})")
+        self.reason = reason
+
+
+class MessageMissing(Exception):
+    """No such message in the conversation (or it went while being changed)."""
 
 
 class ConditionFailed(Exception):

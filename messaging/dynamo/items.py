@@ -216,6 +216,37 @@ def message_key(group_uuid: uuid.UUID, sk: str) -> Item:
     return {PK: s(keys.message_pk(group_uuid)), SK: s(sk)}
 
 
+# An edit or deletion is a conditional update of the one message item (DESIGN invariant
+# 2): by its sender only, never after a deletion, and only from the version the writer
+# read, so two changes racing each other cannot both apply to the same version.
+MESSAGE_CHANGEABLE = (
+    f"{EXISTS} AND {SENDER_UUID} = :sender AND attribute_not_exists({DELETED})"
+    f" AND (attribute_not_exists({VERSION}) OR {VERSION} = :seen_version)"
+)
+# An edit also only within the edit window, checked by the table itself: `created_at` is
+# fixed-width UTC, so its string order is time order.
+MESSAGE_EDITABLE = f"{MESSAGE_CHANGEABLE} AND {CREATED_AT} >= :earliest"
+MESSAGE_EDIT_SET = f"SET {BODY} = :body, {EDITED_AT} = :edited_at, {VERSION} = :version"
+# A deletion removes the body from the item (and so from every scan and backup made
+# after it); the item stays, so the conversation keeps its order and its cursors.
+MESSAGE_DELETE_UPDATE = f"SET {DELETED} = :deleted, {VERSION} = :version REMOVE {BODY}"
+
+
+def message_change_values(seen: Message, changed: Message) -> Item:
+    """`:`-values of an edit or deletion from `seen` to `changed` (less `:sender`, the
+    caller, whom the condition checks against the item's sender)."""
+    values: Item = {
+        ":seen_version": n(seen.version),
+        ":version": n(changed.version),
+    }
+    if changed.deleted:
+        values[":deleted"] = {"BOOL": True}
+    else:
+        values[":body"] = s(changed.body)
+        values[":edited_at"] = s(keys.format_timestamp(changed.edited_at or changed.created_at))
+    return values
+
+
 # --- conversation --------------------------------------------------------------------
 def conversation_key(group_uuid: uuid.UUID) -> Item:
     return {PK: s(keys.conversation_pk(group_uuid)), SK: s(keys.CONVERSATION_SK)}
@@ -368,6 +399,31 @@ def preview_values(message: Message) -> Item:
     }
 
 
+# A row's preview follows an edit or deletion of its last message, and only forward in
+# that message's versions: a replayed or reordered change never undoes a later one.
+PREVIEW_FOLLOWS = (
+    f"{LAST_MESSAGE_UUID} = :message_uuid AND (attribute_not_exists({LAST_MESSAGE_VERSION})"
+    f" OR {LAST_MESSAGE_VERSION} < :message_version)"
+)
+
+
+def preview_change(message: Message) -> tuple[str, Item]:
+    """The update expression and values that carry `message`'s edit or deletion onto a
+    row whose preview shows it (the deleted body leaves the row too)."""
+    values: Item = {
+        ":message_uuid": s(message.uuid),
+        ":message_version": n(message.version),
+        ":deleted": {"BOOL": message.deleted},
+    }
+    update = f"SET {LAST_MESSAGE_DELETED} = :deleted, {LAST_MESSAGE_VERSION} = :message_version"
+    if message.deleted:
+        update += f" REMOVE {LAST_MESSAGE_BODY}"
+    else:
+        update += f", {LAST_MESSAGE_BODY} = :body"
+        values[":body"] = s(message.body)
+    return update, values
+
+
 PREVIEW_SET = (
     f"{LAST_MESSAGE_SK} = :sk, {LAST_MESSAGE_UUID} = :message_uuid,"
     f" {LAST_MESSAGE_BODY} = :body, {LAST_MESSAGE_AT} = :at, {LAST_SENDER_UUID} = :sender,"
@@ -487,6 +543,11 @@ def idempotency_item(record: IdempotencyRecord) -> Item:
         **message_attributes(record.message),
         EXPIRES_AT: n(record.expires_at),
     }
+
+
+# The record keeps a copy of the message for replays: a deletion takes the body out of
+# it too.
+IDEMPOTENCY_SCRUB = f"SET {DELETED} = :deleted REMOVE {BODY}"
 
 
 def idempotency_from_item(item: Item) -> IdempotencyRecord:

@@ -37,6 +37,12 @@ INBOX_PROJECTION = (
 UNREAD_INDEX = "unread-by-member"
 UNREAD_PROJECTION = (items.LAST_SEQ, items.READ_SEQ, items.MUTED)
 
+# A message by its uuid alone (the API's /messages/<group>/<message> URLs; the sort key
+# also holds the time). KEYS_ONLY: an entry is the key and nothing else, so it adds one
+# small index write per message and never changes on an edit. Idempotency records carry
+# the uuid too, which lets a deletion find and scrub the copy of the body they keep.
+MESSAGE_INDEX = "message-by-uuid"
+
 # v1's inbox index (projection ALL, so it carried every row's unread set). Only
 # `ddb_migrate` still names it: it reads v1 rows through it and drops it when done.
 V1_INBOX_INDEX = "inbox-by-last-message"
@@ -66,13 +72,24 @@ def global_secondary_indexes() -> list[dict[str, Any]]:
                 "NonKeyAttributes": list(UNREAD_PROJECTION),
             },
         },
+        {
+            "IndexName": MESSAGE_INDEX,
+            "KeySchema": [{"AttributeName": items.MESSAGE_UUID, "KeyType": "HASH"}],
+            "Projection": {"ProjectionType": "KEYS_ONLY"},
+        },
     ]
 
 
 def attribute_definitions() -> list[dict[str, Any]]:
     return [
         {"AttributeName": name, "AttributeType": "S"}
-        for name in (items.PK, items.SK, items.LAST_MESSAGE_SK, items.UNREAD_MEMBER)
+        for name in (
+            items.PK,
+            items.SK,
+            items.LAST_MESSAGE_SK,
+            items.UNREAD_MEMBER,
+            items.MESSAGE_UUID,
+        )
     ]
 
 
@@ -88,7 +105,9 @@ def table_definition(table_name: str) -> dict[str, Any]:
         ],
         "GlobalSecondaryIndexes": global_secondary_indexes(),
         # NEW_IMAGE is enough for edits and deletes too: every message item carries its
-        # own version, so the consumer never needs the before-image to order changes.
+        # own version, so the consumer never needs the before-image to order changes,
+        # and a deletion's record then holds no body (an old image would keep the
+        # deleted text in the stream for its 24 hours, and double every record's size).
         "StreamSpecification": {"StreamEnabled": True, "StreamViewType": "NEW_IMAGE"},
     }
 

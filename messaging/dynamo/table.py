@@ -17,6 +17,7 @@ How a message moves (DESIGN §4):
 
 import uuid
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from functools import wraps
 from typing import Any, ParamSpec, TypeVar, cast
@@ -29,6 +30,8 @@ from messaging.dynamo.errors import (
     Blocked,
     ConversationExists,
     IdempotentReplay,
+    MessageChangeRefused,
+    MessageMissing,
     NotAMember,
     StoreUnavailable,
     translate,
@@ -59,6 +62,12 @@ SEND_ATTEMPTS = 200
 UPGRADE_ATTEMPTS = 10
 # A block loops only while the pair's conversation appears (or goes) between its tries.
 BLOCK_ATTEMPTS = 10
+# An edit or deletion that lost a race with another change of the same message re-reads
+# it from the cancellation and tries again; each loss means the other change committed.
+CHANGE_ATTEMPTS = 10
+# The newest messages of a conversation read when the uuid index does not list a message
+# yet (it is eventually consistent on AWS, so a message sent a moment ago may be absent).
+RECENT_MESSAGES = 25
 
 
 def gateway_errors(method: Callable[P, R]) -> Callable[P, R]:
@@ -487,22 +496,21 @@ class MessagingTable(TableAccess):
         stream caught up) takes the preview without being flagged unread. Returns how many
         rows changed.
         """
-        changed = 0
-        for member in sorted(message.member_uuids):
-            try:
-                self.client.update_item(
-                    TableName=self.name,
-                    ReturnValuesOnConditionCheckFailure="ALL_OLD",
-                    **row_advance(message, owner=member),
-                )
-                changed += 1
-            except ClientError as exc:
-                if exc.response["Error"]["Code"] != "ConditionalCheckFailedException":
-                    raise
-                old = cast(items.Item | None, exc.response.get("Item"))
-                if old is not None and self._advance_late(message, member, old):
-                    changed += 1
-        return changed
+        return sum(self._row_advance(message, member) for member in sorted(message.member_uuids))
+
+    def _row_advance(self, message: Message, member: uuid.UUID) -> bool:
+        try:
+            self.client.update_item(
+                TableName=self.name,
+                ReturnValuesOnConditionCheckFailure="ALL_OLD",
+                **row_advance(message, owner=member),
+            )
+        except ClientError as exc:
+            if exc.response["Error"]["Code"] != "ConditionalCheckFailedException":
+                raise
+            old = cast(items.Item | None, exc.response.get("Item"))
+            return old is not None and self._advance_late(message, member, old)
+        return True
 
     def _advance_late(self, message: Message, member: uuid.UUID, old: items.Item) -> bool:
         """The row was not where `row_advance` needs it: it is past this message already
@@ -679,6 +687,181 @@ class MessagingTable(TableAccess):
             return False
         return True
 
+    # --- edits and deletions ----------------------------------------------------
+
+    @gateway_errors
+    def message_find(self, *, group_uuid: uuid.UUID, message_uuid: uuid.UUID) -> Message | None:
+        """Access pattern: one message of a conversation by its uuid (the API's URLs name
+        no time). Query on `message-by-uuid` (KEYS_ONLY) for its key, then a strongly
+        consistent GetItem of the item itself: 0.5 + 0.5 RCU. The index is eventually
+        consistent, so when it lists no such message in this conversation, the newest
+        RECENT_MESSAGES are read strongly consistent instead (a message sent a moment
+        ago). A key in another conversation is not this one's: None, like a missing one.
+        Whoever calls this has already checked membership.
+        """
+        pk = keys.message_pk(group_uuid)
+        for key in self._message_copies(message_uuid):
+            if key[items.PK]["S"] != pk:
+                continue
+            response = self.client.get_item(TableName=self.name, Key=key, ConsistentRead=True)
+            if "Item" in response:
+                return items.message_from_item(response["Item"])
+        response = self.client.query(
+            TableName=self.name,
+            KeyConditionExpression="pk = :pk",
+            ExpressionAttributeValues={":pk": s(pk)},
+            ScanIndexForward=False,
+            ConsistentRead=True,
+            Limit=RECENT_MESSAGES,
+        )
+        for item in response["Items"]:
+            if item.get(items.MESSAGE_UUID, {}).get("S") == str(message_uuid):
+                return items.message_from_item(item)
+        return None
+
+    def _message_copies(self, message_uuid: uuid.UUID) -> list[items.Item]:
+        """Keys of every item carrying this message: the message, and the idempotency
+        record of its send when it had a key."""
+        response = self.client.query(
+            TableName=self.name,
+            IndexName=schema.MESSAGE_INDEX,
+            KeyConditionExpression=f"{items.MESSAGE_UUID} = :message_uuid",
+            ExpressionAttributeValues={":message_uuid": s(message_uuid)},
+        )
+        return [{items.PK: item[items.PK], items.SK: item[items.SK]} for item in response["Items"]]
+
+    @gateway_errors
+    def message_edit(
+        self, *, membership: Membership, message: Message, body: str, window: timedelta
+    ) -> Message:
+        """Access pattern: the sender edits a message within `window` of sending it.
+
+        One TransactWriteItems: the message, conditioned on the caller being its sender,
+        it not being deleted, its version being the one read, and its `created_at` being
+        no older than now - `window` (the table checks the window, whatever the caller
+        did), plus the conversation's version (which keys cached message pages). Raises
+        MessageChangeRefused or MessageMissing; returns the message as edited.
+        """
+        for _ in range(CHANGE_ATTEMPTS):
+            now = datetime.now(UTC)
+            earliest = now - window
+            # Never an edit of a deletion: the condition refuses one that happened since.
+            changed = replace(
+                message, body=body, edited_at=now, deleted=False, version=message.version + 1
+            )
+            transaction = Transaction(self.name)
+            transaction.update(
+                "message",
+                Key=items.message_key(message.group_uuid, message.sk),
+                UpdateExpression=items.MESSAGE_EDIT_SET,
+                ConditionExpression=items.MESSAGE_EDITABLE,
+                ExpressionAttributeValues={
+                    **items.message_change_values(message, changed),
+                    ":sender": s(membership.row.user_uuid),
+                    ":earliest": s(keys.format_timestamp(earliest)),
+                },
+                ReturnValuesOnConditionCheckFailure="ALL_OLD",
+            )
+            _conversation_touch(transaction, membership)
+            cancelled = transaction.run(self.client)
+            if cancelled is None:
+                return changed
+            message = _change_refused(cancelled, membership, earliest=earliest)
+        raise StoreUnavailable("The message kept changing; please try again.")
+
+    @gateway_errors
+    def message_delete(self, *, membership: Membership, message: Message) -> Message:
+        """Access pattern: the sender deletes a message, at any time.
+
+        One TransactWriteItems: the message (REMOVE the body, set `deleted`, conditioned
+        like an edit less the window), the conversation's version, and the idempotency
+        record of its send, if any, which keeps a copy of the body (found through
+        `message-by-uuid`: 1 Query). Returns the message as deleted.
+        """
+        copies = [
+            key
+            for key in self._message_copies(message.uuid)
+            if key[items.PK]["S"] == keys.idempotency_pk(message.sender_uuid)
+        ]
+        for _ in range(CHANGE_ATTEMPTS):
+            changed = replace(message, body="", deleted=True, version=message.version + 1)
+            transaction = Transaction(self.name)
+            transaction.update(
+                "message",
+                Key=items.message_key(message.group_uuid, message.sk),
+                UpdateExpression=items.MESSAGE_DELETE_UPDATE,
+                ConditionExpression=items.MESSAGE_CHANGEABLE,
+                ExpressionAttributeValues={
+                    **items.message_change_values(message, changed),
+                    ":sender": s(membership.row.user_uuid),
+                },
+                ReturnValuesOnConditionCheckFailure="ALL_OLD",
+            )
+            _conversation_touch(transaction, membership)
+            for index, key in enumerate(copies):
+                transaction.update(
+                    f"copy:{index}",
+                    Key=key,
+                    UpdateExpression=items.IDEMPOTENCY_SCRUB,
+                    # An expired record the TTL sweeper already took is not made again.
+                    ConditionExpression=items.EXISTS,
+                    ExpressionAttributeValues={":deleted": {"BOOL": True}},
+                )
+            cancelled = transaction.run(self.client)
+            if cancelled is None:
+                return changed
+            gone = {index for index in range(len(copies)) if cancelled.failed(f"copy:{index}")}
+            if gone and not cancelled.failed("message"):
+                copies = [key for index, key in enumerate(copies) if index not in gone]
+                continue
+            message = _change_refused(cancelled, membership, earliest=None)
+        raise StoreUnavailable("The message kept changing; please try again.")
+
+    @gateway_errors
+    def inbox_previews_follow(self, *, message: Message) -> int:
+        """Access pattern: every member's inbox preview follows an edit or deletion of
+        the message it shows (inline, after the change; the stream consumer, for a
+        MODIFY record).
+
+        One conditional UpdateItem per member (`last_message_uuid` is this message and
+        its version is older), so a replayed or reordered change never undoes a later
+        one and a row showing another message is left alone. Nothing is counted unread.
+        A row that has not taken the message in at all yet (a MODIFY record handled
+        before its INSERT) takes it as the INSERT would have, once: the INSERT then
+        finds the row already there. Returns how many rows changed.
+        """
+        return sum(
+            self._preview_follow(message, member) for member in sorted(message.member_uuids)
+        )
+
+    def _preview_follow(self, message: Message, member: uuid.UUID) -> bool:
+        update, values = items.preview_change(message)
+        # Twice at most: the INSERT may move the row between the two requests here (the
+        # consumer applies a batch in parallel), and then the preview follows after all.
+        for _ in range(2):
+            try:
+                self.client.update_item(
+                    TableName=self.name,
+                    Key=items.inbox_key(member, message.group_uuid),
+                    UpdateExpression=update,
+                    ConditionExpression=items.PREVIEW_FOLLOWS,
+                    ExpressionAttributeValues=values,
+                    ReturnValuesOnConditionCheckFailure="ALL_OLD",
+                )
+                return True
+            except ClientError as exc:
+                if exc.response["Error"]["Code"] != "ConditionalCheckFailedException":
+                    raise
+                old = cast(items.Item | None, exc.response.get("Item"))
+            if old is None:
+                return False
+            row = items.inbox_row_from_item(old)
+            if row.v1 or (row.position.seq or 0) >= (message.seq or 0):
+                return False
+            if self._row_advance(message, member):
+                return True
+        return False
+
     # --- v1 pairs ----------------------------------------------------------------
 
     @gateway_errors
@@ -791,6 +974,41 @@ class MessagingTable(TableAccess):
                 return False
             raise
         return True
+
+
+def _conversation_touch(transaction: Transaction, membership: Membership) -> None:
+    """Move the conversation's version with a change to one of its messages: cached
+    message pages are keyed by it, so none from before the change is served after it."""
+    if not membership.conversation.stored:
+        # A v1 pair not yet migrated has no conversation item; its pages are invalidated.
+        return
+    transaction.update(
+        "conversation",
+        Key=items.conversation_key(membership.row.group_uuid),
+        UpdateExpression=f"SET {items.VERSION} = {items.VERSION} + :one",
+        ConditionExpression=items.EXISTS,
+        ExpressionAttributeValues={":one": items.n(1)},
+    )
+
+
+def _change_refused(
+    cancelled: Cancelled, membership: Membership, *, earliest: datetime | None
+) -> Message:
+    """Why a change's condition failed: raises when the change may not happen; returns
+    the message as it is now when another change of it won a race (try again)."""
+    if not cancelled.failed("message"):
+        raise StoreUnavailable(f"message change was cancelled: {cancelled.describe()}")
+    old = cancelled.old_item("message")
+    if old is None:
+        raise MessageMissing()
+    current = items.message_from_item(old)
+    if current.sender_uuid != membership.row.user_uuid:
+        raise MessageChangeRefused("sender")
+    if current.deleted:
+        raise MessageChangeRefused("deleted")
+    if earliest is not None and current.created_at < earliest:
+        raise MessageChangeRefused("window")
+    return current
 
 
 def _row_part(user_uuid: uuid.UUID) -> str:

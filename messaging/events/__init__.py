@@ -17,6 +17,7 @@ from messaging.events.publisher import (
     Target,
     publish,
     publish_after_fanout,
+    publish_message_updates,
     publish_read,
     publish_typing,
 )
@@ -29,6 +30,7 @@ __all__ = [
     "message_updated_event",
     "publish",
     "publish_after_fanout",
+    "publish_message_updates",
     "publish_read",
     "publish_typing",
     "read_event",

@@ -23,6 +23,7 @@ from messaging.events.payloads import (
     Event,
     inbox_event,
     message_event,
+    message_updated_event,
     read_event,
     typing_event,
 )
@@ -119,6 +120,20 @@ def publish_after_fanout(
     for message in messages:
         event = message_event(message, sender=(senders or {}).get(message.sender_uuid))
         changed = inbox_event(group_uuid=message.group_uuid, last_message_at=message.created_at)
+        for member in sorted(message.member_uuids):
+            deliveries.append((member, event))
+            deliveries.append((member, changed))
+    return publish(target=target, deliveries=deliveries)
+
+
+def publish_message_updates(*, messages: Iterable[Message], target: Target) -> bool:
+    """Call once an edit's or deletion's previews have followed (inline, the stream
+    worker, the Lambda): every member gets `message_updated` (a deleted one without its
+    body) and `inbox`, since the preview may have changed."""
+    deliveries = []
+    for message in messages:
+        event = message_updated_event(message)
+        changed = inbox_event(group_uuid=message.group_uuid)
         for member in sorted(message.member_uuids):
             deliveries.append((member, event))
             deliveries.append((member, changed))

@@ -11,8 +11,10 @@ from messaging.services.controls import (
 from messaging.services.conversations import conversation_open, conversation_start, group_start
 from messaging.services.fanout import inbox_fanout_apply
 from messaging.services.live import typing_announce
+from messaging.services.message_changes import message_delete, message_edit
 from messaging.services.messages import message_create
 from messaging.services.read_state import conversation_mark_read
+from messaging.services.reports import message_report, report_resolve
 
 __all__ = [
     "conversation_hide",
@@ -23,6 +25,10 @@ __all__ = [
     "group_start",
     "inbox_fanout_apply",
     "message_create",
+    "message_delete",
+    "message_edit",
+    "message_report",
+    "report_resolve",
     "typing_announce",
     "user_block",
     "user_unblock",

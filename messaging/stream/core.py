@@ -8,6 +8,11 @@ record delivered twice, late, out of order, or after the inline path already app
 counts nothing twice (DESIGN invariant 4): the core keeps no memory of what it has seen
 and needs no ordering from its caller.
 
+A MODIFY of a message item is an edit or a deletion (its version moved): every member's
+preview follows it when the row shows that message (`inbox_previews_follow`), forward in
+the message's versions only, and nothing is counted unread. The stream's NEW_IMAGE is all
+this needs (schema.py says why not NEW_AND_OLD_IMAGES).
+
 It processes every record of a batch and reports the ones that failed by sequence
 number, the shape Lambda's `ReportBatchItemFailures` expects. Imports nothing from
 Django.
@@ -43,6 +48,8 @@ class FanoutResult:
     failed: list[str] = field(default_factory=list)
     # Messages whose fan-out completed: their members' cached inboxes are now stale.
     messages: list[Message] = field(default_factory=list)
+    # Edits and deletions whose previews followed: stale likewise, and announced live.
+    changes: list[Message] = field(default_factory=list)
     # Milliseconds from each message's creation to its fan-out.
     lag_ms: list[float] = field(default_factory=list)
     # Why the batch stopped early when the table itself failed, else None.
@@ -50,11 +57,15 @@ class FanoutResult:
 
     @property
     def members(self) -> set[uuid.UUID]:
-        return {member for message in self.messages for member in message.member_uuids}
+        return {
+            member
+            for message in (*self.messages, *self.changes)
+            for member in message.member_uuids
+        }
 
     @property
     def groups(self) -> set[uuid.UUID]:
-        return {message.group_uuid for message in self.messages}
+        return {message.group_uuid for message in (*self.messages, *self.changes)}
 
     def batch_item_failures(self) -> list[dict[str, Any]]:
         return [{"itemIdentifier": sequence} for sequence in self.failed]
@@ -68,19 +79,29 @@ class FanoutResult:
         )
 
 
-def message_from_record(record: dict[str, Any]) -> Message:
-    """The new message a record carries; NotAMessageChange for anything else.
+@dataclass(frozen=True)
+class Work:
+    message: Message
+    # An edit or deletion (a MODIFY), rather than a new message (an INSERT).
+    change: bool
 
-    Only INSERTs move rows: an operator's cleanup or TTL (REMOVE) must not. A v1 message
-    (no sequence number) was fanned out by the v1 worker, which must drain its stream
-    before v2 starts (README, "Upgrading from v1").
+
+def message_from_record(record: dict[str, Any]) -> Work:
+    """The new, edited or deleted message a record carries; NotAMessageChange for
+    anything else.
+
+    An operator's cleanup or TTL (REMOVE) must not move rows, nor a MODIFY that left the
+    message's version where it was. A v1 message (no sequence number) was fanned out by
+    the v1 worker, which must drain its stream before v2 starts (README, "Upgrading from
+    v1").
     """
-    if record.get("eventName") != "INSERT":
+    name = record.get("eventName")
+    if name not in {"INSERT", "MODIFY"}:
         raise NotAMessageChange()
     message = message_from_stream_record(record)
-    if message.seq is None:
+    if message.seq is None or (name == "MODIFY" and message.version == 0):
         raise NotAMessageChange()
-    return message
+    return Work(message=message, change=name == "MODIFY")
 
 
 def records_apply(
@@ -90,7 +111,7 @@ def records_apply(
     records = list(records)
     result = FanoutResult(records=len(records))
     failed: list[tuple[int, str]] = []
-    work: list[tuple[int, Message]] = []
+    work: list[tuple[int, Work]] = []
     for index, record in enumerate(records):
         try:
             work.append((index, message_from_record(record)))
@@ -105,7 +126,7 @@ def records_apply(
     # The updates commute (forward-only, set-valued), so a batch can apply in parallel.
     with ThreadPoolExecutor(max_workers=max(1, min(concurrency, len(work)))) as pool:
         outcomes = list(pool.map(lambda item: _advance(table, item[1]), work))
-    for (index, message), outcome in zip(work, outcomes, strict=True):
+    for (index, item), outcome in zip(work, outcomes, strict=True):
         if isinstance(outcome, Exception):
             logger.warning(
                 "stream record %s failed (%s)", stream_record_id(records[index]), exc_name(outcome)
@@ -116,16 +137,23 @@ def records_apply(
             continue
         changed, lag_ms = outcome
         result.updated += changed
-        result.messages.append(message)
-        result.lag_ms.append(lag_ms)
+        if item.change:
+            result.changes.append(item.message)
+        else:
+            result.messages.append(item.message)
+            result.lag_ms.append(lag_ms)
     result.failed = [record for _, record in sorted(failed)]
     _count(result)
     return result
 
 
-def _advance(table: MessagingTable, message: Message) -> tuple[int, float] | Exception:
+def _advance(table: MessagingTable, item: Work) -> tuple[int, float] | Exception:
+    message = item.message
     try:
-        changed = table.inbox_rows_advance(message=message)
+        if item.change:
+            changed = table.inbox_previews_follow(message=message)
+        else:
+            changed = table.inbox_rows_advance(message=message)
     except Exception as exc:
         return exc
     return changed, (datetime.now(UTC) - message.created_at).total_seconds() * 1000
@@ -142,5 +170,6 @@ def _count(result: FanoutResult) -> None:
     stats.incr("fanout.skipped", result.skipped)
     stats.incr("fanout.failed", len(result.failed))
     stats.incr("fanout.applied", len(result.messages))
+    stats.incr("fanout.changes", len(result.changes))
     for lag in result.lag_ms:
         stats.observe("fanout.lag_ms", lag)

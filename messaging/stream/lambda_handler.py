@@ -25,13 +25,12 @@ def handler(event: dict[str, Any], context: object = None) -> dict[str, Any]:
     result = records_apply(records=event.get("Records") or [], table=table)
     _invalidate(result)
     # Live events once the rows have moved; a Redis outage never fails the batch.
-    events.publish_after_fanout(
-        messages=result.messages,
-        target=events.Target(
-            redis_url=os.environ.get("REDIS_URL", ""),
-            prefix=os.environ.get("CACHE_KEY_PREFIX", "cruddur"),
-        ),
+    target = events.Target(
+        redis_url=os.environ.get("REDIS_URL", ""),
+        prefix=os.environ.get("CACHE_KEY_PREFIX", "cruddur"),
     )
+    events.publish_after_fanout(messages=result.messages, target=target)
+    events.publish_message_updates(messages=result.changes, target=target)
     logger.info("stream batch %s", result.summary())
     return {"batchItemFailures": result.batch_item_failures()}
 

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from django import template
+from django.conf import settings
 from django.utils import timezone
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
@@ -72,6 +73,13 @@ def exact_time(moment: datetime) -> str:
         return ""
     local = timezone.localtime(moment)
     return f"{local:%a} {local.day} {local:%b %Y, %H:%M:%S %Z}"
+
+
+@register.simple_tag
+def edit_window_seconds() -> int:
+    """How long after sending a message its sender may edit it (pages offer Edit until
+    then; the table's condition enforces it)."""
+    return int(settings.MESSAGING_EDIT_WINDOW)
 
 
 @register.filter

@@ -82,3 +82,54 @@ def test_a_group_conversation_shows_its_kind_and_every_member(
     assert "<td>group</td>" in listing
     assert "Alice Liddell (@alice), Bob Builder (@bob)" in listing
     assert "Group conversation" in messages and "all of us" in messages
+
+
+def test_staff_see_open_reports_with_the_message_in_context_and_resolve_them(
+    messaging_table, staff_client, alice, bob
+):
+    sent = services.conversation_start(sender=alice, handle="bob", body="before it")
+    bad = services.message_create(sender=bob, group_uuid=sent.group_uuid, body="<i>nasty</i>")
+    services.message_create(sender=alice, group_uuid=sent.group_uuid, body="after it")
+    report = services.message_report(
+        reporter=alice, group_uuid=sent.group_uuid, message_uuid=bad.uuid, reason="abuse"
+    )
+    services.message_edit(
+        user=bob, group_uuid=sent.group_uuid, message_uuid=bad.uuid, body="covered up"
+    )
+
+    listing = staff_client.get(reverse("admin:messaging_messagereport_changelist")).content
+    detail = staff_client.get(
+        reverse("admin:messaging_messagereport_change", args=[report.pk])
+    ).content.decode()
+    resolved = staff_client.post(
+        reverse("admin:messaging_messagereport_changelist"),
+        {"action": "resolve", "_selected_action": [report.pk]},
+        follow=True,
+    )
+
+    assert b"abuse" in listing and b"Bob Builder (@bob)" in listing
+    # The snapshot as reported, escaped, and the conversation around it as it is now.
+    assert "&lt;i&gt;nasty&lt;/i&gt;" in detail and "<i>nasty" not in detail
+    assert "before it" in detail and "covered up" in detail
+    assert '<tr class="selected">' in detail
+    assert "1 report(s) marked resolved." in resolved.content.decode()
+    report.refresh_from_db()
+    assert report.status == "resolved" and report.resolved_by.handle == "operator"
+    assert report.resolved_at is not None
+
+
+def test_reports_cannot_be_added_or_edited_in_the_admin(messaging_table, staff_client):
+    assert staff_client.get(reverse("admin:messaging_messagereport_add")).status_code == 403
+
+
+def test_resolving_twice_records_the_first_resolution(messaging_table, user_factory, alice, bob):
+    sent = services.conversation_start(sender=alice, handle="bob", body="hey")
+    report = services.message_report(
+        reporter=bob, group_uuid=sent.group_uuid, message_uuid=sent.uuid, reason="spam"
+    )
+    first, second = user_factory("mod1", is_staff=True), user_factory("mod2", is_staff=True)
+
+    assert services.report_resolve(report=report, resolved_by=first) is True
+    assert services.report_resolve(report=report, resolved_by=second) is False
+    report.refresh_from_db()
+    assert report.resolved_by == first

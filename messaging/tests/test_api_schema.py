@@ -77,6 +77,39 @@ DOCUMENTED = {
     },
     ("delete", "/api/message_groups/{group_uuid}"): {"204", "401", "403", "404", "414", "503"},
     ("get", "/api/me/export"): {"200", "401", "429", "503"},
+    ("patch", "/api/messages/{group_uuid}/{message_uuid}"): {
+        "200",
+        "400",
+        "401",
+        "403",
+        "404",
+        "413",
+        "414",
+        "415",
+        "429",
+        "503",
+    },
+    ("delete", "/api/messages/{group_uuid}/{message_uuid}"): {
+        "204",
+        "401",
+        "403",
+        "404",
+        "414",
+        "503",
+    },
+    ("post", "/api/messages/{group_uuid}/{message_uuid}/report"): {
+        "201",
+        "400",
+        "401",
+        "403",
+        "404",
+        "409",
+        "413",
+        "414",
+        "415",
+        "429",
+        "503",
+    },
 }
 
 # The suite runs a small schemathesis pass; `make schemathesis` runs the full one (every
@@ -131,8 +164,11 @@ def test_schemathesis_finds_no_server_error_or_schema_violation(
     settings.MESSAGING_TYPING_RATE = "10000/min"
     settings.MESSAGING_EXPORT_RATE = "10000/min"
     alice = user_factory("alice")
-    user_factory("bob")
+    bob = user_factory("bob")
     group_uuid = services.conversation_start(sender=alice, handle="bob", body="hi").group_uuid
+    # One message of each: alice's own (edit, delete) and bob's (report).
+    own = services.message_create(sender=alice, group_uuid=group_uuid, body="mine")
+    theirs = services.message_create(sender=bob, group_uuid=group_uuid, body="theirs")
     token = Token.objects.create(user=alice).key
     config = tmp_path / "schemathesis.toml"
     # Half the generated identifiers name the real conversation and users, so success responses
@@ -146,8 +182,12 @@ values = ["{group_uuid}"]
 [dictionaries.handles]
 values = ["bob"]
 
+[dictionaries.messages]
+values = ["{own.uuid}", "{theirs.uuid}"]
+
 [parameters]
 "path.group_uuid" = {{ dictionary = "groups", probability = 0.5 }}
+"path.message_uuid" = {{ dictionary = "messages", probability = 0.5 }}
 "path.handle" = {{ dictionary = "handles", probability = 0.5 }}
 "body.message_group_uuid" = {{ dictionary = "groups", probability = 0.5 }}
 "body.handle" = {{ dictionary = "handles", probability = 0.5 }}
@@ -162,6 +202,12 @@ checks.positive_data_acceptance.expected-statuses = ["2xx", "400", "429"]
 [[operations]]
 include-operation-id = "messages_create"
 checks.positive_data_acceptance.expected-statuses = ["2xx", "401", "403", "404", "422", "429"]
+
+# Editing or deleting someone else's message, or a deleted one, and reporting one's own
+# message or one already reported, depend on which message and what came before.
+[[operations]]
+include-operation-id-regex = "^messages_(partial_update|destroy|report)$"
+checks.positive_data_acceptance.expected-statuses = ["2xx", "403", "404", "409", "429"]
 
 [[operations]]
 include-operation-id-regex = "^(message_groups|messages)_list$"
@@ -214,6 +260,6 @@ checks.positive_data_acceptance.expected-statuses = ["2xx", "400", "401", "404"]
     failures = report[report.find("= FAILURES =") :] if "= FAILURES =" in report else report
     print(report[report.find("SUMMARY") :])
     assert run.returncode == 0, failures[:20000]
-    assert re.search(r"Tested: 16\b", run.stdout), run.stdout[-2000:]
+    assert re.search(r"Tested: 19\b", run.stdout), run.stdout[-2000:]
     cases = re.search(r"(\d+) generated, (\d+) passed", run.stdout)
     assert cases and cases.group(1) == cases.group(2), run.stdout[-2000:]

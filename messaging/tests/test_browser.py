@@ -541,3 +541,89 @@ def test_a_person_downloads_their_messages_then_deletes_their_account(
     expect(bob.locator(".message__body")).to_have_text(["keep this, bob"])
     expect(bob.locator("a[href='/people/alice'], a[href='/people/deleted']")).to_have_count(0)
     screenshot(bob, "conversation-with-deleted-user")
+
+
+def test_edit_delete_and_report_from_the_page_reach_the_other_persons_open_page(
+    asgi_server, browser, people
+):
+    from playwright.sync_api import expect
+
+    from messaging import services
+    from messaging.models import MessageReport
+
+    alice_user, bob_user = people["alice"], people["bob"]
+    first = services.conversation_start(sender=alice_user, handle="bob", body="hi bob")
+    services.message_create(sender=bob_user, group_uuid=first.group_uuid, body="hi alice")
+    plan = services.message_create(
+        sender=alice_user, group_uuid=first.group_uuid, body="see you at 5"
+    )
+    conversation = f"/messages/{first.group_uuid}"
+    alice = signed_in(browser, asgi_server, alice_user)
+    bob = signed_in(browser, asgi_server, bob_user)
+    alice.goto(conversation)
+    bob.goto(conversation)
+    streaming(alice)
+    streaming(bob)
+    mark_no_reload(alice)
+    mark_no_reload(bob)
+    alices_plan = alice.locator(f"#m-{plan.uuid}")
+    bobs_view = bob.locator(f"#m-{plan.uuid}")
+    # One's own messages offer Edit and Delete; someone else's offer Report.
+    expect(alices_plan.get_by_role("button")).to_have_text(["Edit", "Delete"])
+    expect(bobs_view.get_by_role("button")).to_have_text(["Report"])
+    expect(alice.locator(".message", has_text="hi alice").get_by_role("button")).to_have_text(
+        ["Report"]
+    )
+
+    # Alice edits her last message: both pages and Bob's inbox preview follow.
+    alices_plan.get_by_role("button", name="Edit").click()
+    field = alices_plan.get_by_label("Edit your message")
+    expect(field).to_have_value("see you at 5")
+    field.fill("see you at 6")
+    screenshot(alice, "message-edit-form-desktop")
+    alices_plan.get_by_role("button", name="Save").click()
+    expect(alices_plan.locator(".message__body")).to_have_text("see you at 6")
+    expect(alices_plan.locator(".message__edited")).to_have_text("(edited)")
+    expect(bobs_view.locator(".message__body")).to_have_text("see you at 6")
+    expect(bobs_view.locator(".message__edited")).to_be_visible()
+    expect(bob.locator(".inbox__preview").first).to_have_text("see you at 6")
+    screenshot(bob, "message-edited-live-desktop")
+
+    # Bob reports Alice's first message, with a reason.
+    bobs_first = bob.locator(f"#m-{first.uuid}")
+    bobs_first.get_by_role("button", name="Report").click()
+    bobs_first.get_by_label("Why are you reporting this message?").fill("testing the report")
+    bobs_first.get_by_role("button", name="Send report").click()
+    expect(bobs_first.get_by_role("status")).to_have_text("Reported. Staff will look at it.")
+    expect(bobs_first.get_by_role("button")).to_have_count(0)
+    screenshot(bob, "message-reported-desktop")
+    report = MessageReport.objects.get()
+    assert (report.body, report.reason, report.reporter_id) == (
+        "hi bob",
+        "testing the report",
+        bob_user.pk,
+    )
+
+    # Alice deletes it: it stays in place as "Message deleted" on both pages.
+    alices_plan.get_by_role("button", name="Delete").click()
+    screenshot(alice, "message-delete-confirm-desktop")
+    alices_plan.get_by_role("button", name="Delete for everyone").click()
+    expect(alices_plan.locator(".message__body")).to_have_text("Message deleted")
+    expect(alices_plan.get_by_role("button")).to_have_count(0)
+    expect(bobs_view.locator(".message__body")).to_have_text("Message deleted")
+    expect(bobs_view.locator(".message__edited")).to_have_count(0)
+    expect(bobs_view.get_by_role("button")).to_have_count(0)
+    expect(bob.locator(".inbox__preview").first).to_have_text("Message deleted")
+    expect(bob.locator(".message__body")).to_have_text(["hi bob", "hi alice", "Message deleted"])
+    screenshot(alice, "message-deleted-desktop")
+    screenshot(bob, "message-deleted-live-desktop")
+
+    alice.set_viewport_size(PHONE)
+    alice.locator(f"#m-{first.uuid}").get_by_role("button", name="Edit").click()
+    screenshot(alice, "message-edit-form-phone")
+
+    # A reload shows the same, from the server.
+    bob.reload()
+    expect(bob.locator(f"#m-{plan.uuid} .message__body")).to_have_text("Message deleted")
+    assert still_same_document(alice)
+    assert alice.dialogs == [] and bob.dialogs == []

@@ -50,6 +50,7 @@ def test_schema_load_creates_then_reports_existing_table(fresh_table_name):
     assert description["StreamSpecification"]["StreamViewType"] == "NEW_IMAGE"
     assert sorted(i["IndexName"] for i in description["GlobalSecondaryIndexes"]) == [
         "inbox-by-activity",
+        "message-by-uuid",
         "unread-by-member",
     ]
 

@@ -100,13 +100,15 @@ def matches(pattern: dict, event: dict) -> bool:
     return True
 
 
-def test_filter_passes_new_messages_only(mapping):
+def test_filter_passes_new_and_changed_messages_only(mapping):
     (pattern,) = [json.loads(f["Pattern"]) for f in mapping["FilterCriteria"]["Filters"]]
 
     def record(event_name, pk):
         return {"eventName": event_name, "dynamodb": {"Keys": {"pk": {"S": pk}, "sk": {"S": "x"}}}}
 
     assert matches(pattern, record("INSERT", "MSG#5b0c7c8e-3d5f-4c1e-9d8e-6a1f2c3b4d5e"))
+    # An edit or deletion of a message: the previews follow it.
+    assert matches(pattern, record("MODIFY", "MSG#5b0c7c8e-3d5f-4c1e-9d8e-6a1f2c3b4d5e"))
     # The fan-out's own inbox-row updates must not wake it again.
     assert not matches(pattern, record("MODIFY", "GRP#5b0c7c8e-3d5f-4c1e-9d8e-6a1f2c3b4d5e"))
     assert not matches(pattern, record("INSERT", "GRP#5b0c7c8e-3d5f-4c1e-9d8e-6a1f2c3b4d5e"))

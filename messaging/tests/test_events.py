@@ -3,6 +3,7 @@ move (inline sends, the stream worker, the Lambda, mark-read), over the real Red
 
 import logging
 import uuid
+from dataclasses import replace
 from datetime import UTC, datetime
 
 import pytest
@@ -284,3 +285,45 @@ def test_nothing_to_mark_read_publishes_nothing(
     services.conversation_mark_read(user=bob, group_uuid=sent.group_uuid)
 
     assert alice_events.events(wait=0.3) == []
+
+
+def test_an_inline_edit_and_deletion_reach_every_member_as_message_updated(
+    messaging_table, live_events, channel_listener, user_factory, alice, bob
+):
+    user_factory("carol")
+    sent = services.group_start(sender=alice, handles=["bob", "carol"], body="draft")
+    carol = selectors.user_get_by_handle(handle="carol")
+    listeners = {user.handle: channel_listener(user) for user in (alice, bob, carol)}
+
+    services.message_edit(
+        user=alice, group_uuid=sent.group_uuid, message_uuid=sent.uuid, body="final"
+    )
+    services.message_delete(user=alice, group_uuid=sent.group_uuid, message_uuid=sent.uuid)
+
+    for listener in listeners.values():
+        found = listener.events()
+        updates = [event.data for event in found if event.name == "message_updated"]
+        assert names(found) == ["message_updated", "inbox", "message_updated", "inbox"]
+        assert [(u["uuid"], u["message"], u["deleted"]) for u in updates] == [
+            (str(sent.uuid), "final", False),
+            (str(sent.uuid), "", True),
+        ]
+        assert updates[0]["edited_at"] is not None
+
+
+def test_the_lambda_publishes_message_updated_for_an_edit_record(
+    messaging_table, live_events, channel_listener, monkeypatch, alice, bob
+):
+    first = services.conversation_start(sender=alice, handle="bob", body="hi bob")
+    bob_events = channel_listener(bob)
+    monkeypatch.setenv("MESSAGING_TABLE", messaging_table.name)
+    monkeypatch.setenv("REDIS_URL", live_events.redis_url)
+    monkeypatch.setenv("CACHE_KEY_PREFIX", live_events.prefix)
+    edited = replace(_record_of(first, bob), body="hi Bob", version=1)
+
+    lambda_handler.handler({"Records": [stream_record(message_item(edited), "MODIFY")]})
+
+    found = bob_events.events()
+    assert names(found) == ["message_updated", "inbox"]
+    assert found[0].data["message"] == "hi Bob"
+    assert selectors.inbox_list(user=bob).items[0].last_message == "hi Bob"

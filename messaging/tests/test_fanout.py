@@ -5,6 +5,7 @@ import itertools
 import subprocess
 import sys
 import uuid
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -215,3 +216,78 @@ def test_lag_percentiles_are_nearest_rank():
     assert (stats.percentile(values, 0.5), stats.percentile(values, 0.95)) == (50.0, 95.0)
     assert stats.percentile([7.0], 0.95) == 7.0
     assert stats.percentile([], 0.5) is None
+
+
+# --- edits and deletions (MODIFY records) ----------------------------------------------
+
+
+def _changes(message: Message) -> tuple[Message, Message]:
+    edited = replace(message, body="edited", version=1, edited_at=datetime.now(UTC))
+    deleted = replace(message, body="", deleted=True, version=2, edited_at=edited.edited_at)
+    return edited, deleted
+
+
+def test_edit_and_delete_records_in_any_order_and_replayed_leave_the_previews_deleted(
+    messaging_table, group, alice, bob
+):
+    messages = replies(group, alice, bob, 6)
+    for number, order in enumerate(itertools.permutations(range(3))):
+        message = messages[number]
+        edited, deleted = _changes(message)
+        records = [
+            stream_record(message_item(message)),
+            stream_record(message_item(edited), "MODIFY"),
+            stream_record(message_item(deleted), "MODIFY"),
+        ]
+        # One record a batch, so the order is the one given; then the lot again.
+        for index in order:
+            records_apply(records=[records[index]], table=messaging_table)
+        for applied in ("in this order", "and replayed"):
+            alice_row, bob_row = rows(messaging_table, group, alice, bob)
+            assert bob_row.last_message_uuid == message.uuid, (order, applied)
+            assert (bob_row.last_message_deleted, alice_row.last_message_deleted) == (
+                True,
+                True,
+            ), (order, applied)
+            assert (bob_row.last_message_body, alice_row.last_message_body) == ("", "")
+            # Each message counted once, whichever record brought it.
+            assert bob_row.unread_count == number + 2, (order, applied)
+            assert alice_row.unread_count == 0
+            records_apply(records=records, table=messaging_table)
+
+
+def test_an_edit_record_counts_nothing_unread_again(messaging_table, group, alice, bob):
+    (message,) = replies(group, bob, alice, 1)
+    records_apply(records=[stream_record(message_item(message))], table=messaging_table)
+    alice_membership = messaging_table.membership_get(user_uuid=alice.uuid, group_uuid=group)
+    messaging_table.conversation_mark_read(membership=alice_membership)
+    edited, _ = _changes(message)
+
+    result = records_apply(
+        records=[stream_record(message_item(edited), "MODIFY")] * 2, table=messaging_table
+    )
+
+    alice_row, bob_row = rows(messaging_table, group, alice, bob)
+    assert result.updated == 2 and result.changes == [edited, edited]
+    assert (alice_row.last_message_body, alice_row.unread_count) == ("edited", 0)
+    assert bob_row.last_message_body == "edited"
+
+
+def test_a_change_to_an_older_message_leaves_the_preview_on_the_newest(
+    messaging_table, group, alice, bob
+):
+    older, newer = replies(group, alice, bob, 2)
+    records_apply(
+        records=[stream_record(message_item(older)), stream_record(message_item(newer))],
+        table=messaging_table,
+    )
+    _, deleted = _changes(older)
+
+    result = records_apply(
+        records=[stream_record(message_item(deleted), "MODIFY")], table=messaging_table
+    )
+
+    alice_row, bob_row = rows(messaging_table, group, alice, bob)
+    assert result.updated == 0
+    assert bob_row.last_message_body == alice_row.last_message_body == "reply 2"
+    assert bob_row.unread_count == 3

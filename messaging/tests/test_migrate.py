@@ -174,14 +174,20 @@ def test_migration_keeps_every_answer_v1_gave_and_a_second_run_changes_nothing(
 
     dry = io.StringIO()
     call_command("ddb_migrate", "--dry-run", stdout=dry)
-    assert "indexes: would add inbox-by-activity, unread-by-member" in dry.getvalue()
+    assert (
+        "indexes: would add inbox-by-activity, unread-by-member, message-by-uuid" in dry.getvalue()
+    )
     assert "v1 conversations: 2 found, would convert 2" in dry.getvalue()
     assert v1_table.index_names() == {schema.V1_INBOX_INDEX}
 
     out = io.StringIO()
     call_command("ddb_migrate", stdout=out)
     assert "v1 conversations: 2 found, did convert 2" in out.getvalue()
-    assert v1_table.index_names() == {schema.INBOX_INDEX, schema.UNREAD_INDEX}
+    assert v1_table.index_names() == {
+        schema.INBOX_INDEX,
+        schema.UNREAD_INDEX,
+        schema.MESSAGE_INDEX,
+    }
 
     after = answers(alice, bob, carol, groups)
     for handle, inbox in expected.items():
@@ -232,3 +238,38 @@ def test_the_app_reads_and_writes_a_half_migrated_table(v1_data, v1_table, alice
     call_command("ddb_migrate", stdout=out)
     assert "v1 conversations: 1 found, did convert 1" in out.getvalue()
     assert selectors.inbox_unread_count(user=alice) == 1
+
+
+def test_migrate_adds_the_message_index_to_a_v2_table_built_before_it(
+    dynamodb_endpoint, settings, alice, bob
+):
+    name = f"test-pre-edit-{uuid.uuid4().hex[:12]}"
+    definition = schema.table_definition(name)
+    definition["GlobalSecondaryIndexes"] = [
+        index
+        for index in definition["GlobalSecondaryIndexes"]
+        if index["IndexName"] != schema.MESSAGE_INDEX
+    ]
+    definition["AttributeDefinitions"] = [
+        attribute
+        for attribute in definition["AttributeDefinitions"]
+        if attribute["AttributeName"] != "message_uuid"
+    ]
+    admin = TableAdmin(name)
+    admin.create(definition=definition)
+    settings.MESSAGING_TABLE = name
+    try:
+        sent = services.conversation_start(sender=alice, handle="bob", body="before the index")
+
+        dry = io.StringIO()
+        call_command("ddb_migrate", "--dry-run", stdout=dry)
+        call_command("ddb_migrate", stdout=io.StringIO())
+
+        assert "indexes: would add message-by-uuid" in dry.getvalue()
+        assert schema.MESSAGE_INDEX in admin.index_names()
+        edited = services.message_edit(
+            user=alice, group_uuid=sent.group_uuid, message_uuid=sent.uuid, body="after it"
+        )
+        assert edited.body == "after it"
+    finally:
+        admin.drop()

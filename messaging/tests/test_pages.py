@@ -586,3 +586,26 @@ def test_pages_carry_what_the_live_script_needs_only_for_signed_in_people(
     assert "data-inbox-list data-live" in page
     client.logout()
     assert "js/live.js" not in text(client.get("/accounts/login/"))
+
+
+def test_conversation_page_marks_edits_and_shows_deleted_messages_in_place(
+    messaging_table, settings, as_bob, alice
+):
+    settings.MESSAGING_EDIT_WINDOW = 600
+    first = services.conversation_start(sender=alice, handle="bob", body="<b>first</b>")
+    gone = services.message_create(sender=alice, group_uuid=first.group_uuid, body="secret")
+    services.message_edit(
+        user=alice, group_uuid=first.group_uuid, message_uuid=first.uuid, body="<b>fixed</b>"
+    )
+    services.message_delete(user=alice, group_uuid=first.group_uuid, message_uuid=gone.uuid)
+
+    response = as_bob.get(conversation_url(first.group_uuid))
+
+    messages = thread(response)
+    assert "&lt;b&gt;fixed&lt;/b&gt;" in messages and "(edited)" in messages
+    assert "secret" not in text(response)
+    assert re.search(rf'class="message[^"]* message--deleted" id="m-{gone.uuid}"', messages)
+    assert messages.index("fixed") < messages.index("Message deleted")
+    # The page offers Edit only inside the window it is told of; the script does the rest.
+    assert 'data-edit-window="600"' in text(response)
+    assert "js/message_actions.js" in text(response)

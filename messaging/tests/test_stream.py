@@ -402,3 +402,24 @@ def test_worker_waits_out_a_missing_table_and_then_follows_it(
         worker.join()
         admin.drop()
     assert poller.totals.dead_lettered == 0
+
+
+def test_worker_carries_an_edit_and_a_deletion_to_the_previews_in_stream_mode(
+    messaging_table, stream_mode, alice, bob, checkpoint
+):
+    group = services.conversation_start(sender=alice, handle="bob", body="hi").group_uuid
+    reply = services.message_create(sender=alice, group_uuid=group, body="see you at 5")
+    drain(checkpoint)
+    services.message_edit(user=alice, group_uuid=group, message_uuid=reply.uuid, body="at 6")
+    assert row(messaging_table, bob, group).last_message_body == "see you at 5"
+
+    drain(checkpoint)
+    assert row(messaging_table, bob, group).last_message_body == "at 6"
+    services.message_delete(user=alice, group_uuid=group, message_uuid=reply.uuid)
+    output = drain(checkpoint)
+
+    bob_row = row(messaging_table, bob, group)
+    assert (bob_row.last_message_body, bob_row.last_message_deleted) == ("", True)
+    assert bob_row.unread_count == 2
+    assert row(messaging_table, alice, group).last_message_deleted
+    assert ", 0 set aside" in output

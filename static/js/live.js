@@ -237,17 +237,23 @@
   function fillBody(node, message) {
     var text = node.querySelector(".message__body");
     node.classList.toggle("message--deleted", !!message.deleted);
-    text.replaceChildren(message.deleted ? document.createTextNode("This message was deleted.")
+    // The same words as the server's page (templates/messaging/_message.html).
+    text.replaceChildren(message.deleted ? document.createTextNode("Message deleted")
       : linkified(message.message));
     var meta = node.querySelector(".message__meta");
     var edited = meta.querySelector(".message__edited");
+    if (message.deleted && edited) edited.remove();
     if (message.edited_at && !message.deleted && !edited) {
       edited = document.createElement("span");
       edited.className = "message__edited";
       edited.textContent = " (edited)";
       meta.appendChild(edited);
     }
+    node.dispatchEvent(new CustomEvent("cruddur:message-filled", { bubbles: true }));
   }
+
+  // static/js/message_actions.js shows an edit or deletion with the same rendering.
+  window.Cruddur = Object.assign(window.Cruddur || {}, { fillBody: fillBody });
 
   function messageNode(message) {
     var sender = senderOf(message);
