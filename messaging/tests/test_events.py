@@ -320,12 +320,12 @@ def test_a_password_change_tells_the_users_streams(live_events, channel_listener
 
 def test_signing_in_tells_no_stream(live_events, channel_listener, client, alice):
     listener = channel_listener(alice)
+
     response = client.post(
         "/accounts/login/", {"username": "alice", "password": "correct-horse-battery"}
     )
 
     assert response.status_code == 302
-
     assert listener.events(wait=0.2) == []
 
 
