@@ -11,6 +11,7 @@ After every call the counters are written to STATS_FILE (JSON, replaced atomical
 import json
 import os
 import sys
+import threading
 from pathlib import Path
 
 
@@ -27,10 +28,15 @@ def main(argv: list[str]) -> None:
 
     meter = Meter()
     partial = stats_file.with_suffix(".partial")
+    lock = threading.Lock()
 
     def flush(**_) -> None:
-        partial.write_text(json.dumps(meter.cost.counters()))
-        partial.replace(stats_file)
+        # The stream core moves a batch's records on a thread pool: unlocked, one
+        # thread's replace() finds the partial file another has just moved, and the
+        # FileNotFoundError, raised in botocore's hook, fails that record's fan-out.
+        with lock:
+            partial.write_text(json.dumps(meter.cost.counters()))
+            partial.replace(stats_file)
 
     for client in (get_client(), get_streams_client()):
         meter.install(client)
