@@ -484,7 +484,8 @@ def live(results: dict) -> list[str]:
         "Each send waits from the 201 of POST `/api/messages` until its `message` event"
         " reaches the recipient's open `GET /api/events` stream (one uvicorn process; an"
         " asyncio client, one coroutine per stream); an event that arrives before the"
-        " sender has read its 201 counts as 0 ms. Inline fan-out publishes in the request,"
+        " sender has read its 201 counts as 0 ms, one later than 10 s still counts with its"
+        " lag, and one that never arrives is lost. Inline fan-out publishes in the request,"
         " stream fan-out from the stream worker.",
         "",
         md_table(
@@ -528,6 +529,9 @@ def live(results: dict) -> list[str]:
         ),
         "",
         f"- Memory per stream (RSS delta / streams): {held['kib_per_stream']} KiB.",
+        "- Publishing paused after a Redis error (warnings in the logs over the whole run):"
+        f" inline {case['publish_outages']['inline']},"
+        f" stream worker {case['publish_outages']['stream']}.",
         "",
     ]
 
