@@ -9,6 +9,7 @@ commits, so the re-check sees the change.
 """
 
 import uuid
+from collections.abc import Callable
 
 from django.contrib.auth import SESSION_KEY, get_user_model
 from django.contrib.sessions.models import Session
@@ -24,13 +25,17 @@ from messaging.events.web import target
 SIGN_IN_FIELDS = frozenset({"password", "is_active"})
 
 
-def _tell(user_uuid: uuid.UUID | None) -> None:
+def _tell(user_uuid: Callable[[], uuid.UUID | None]) -> None:
+    """After the commit, tell the user's streams, when there are live events at all
+    (only then is the user's uuid looked up, if it takes a query)."""
     destination = target()
-    if user_uuid is None or not destination.redis_url:
+    if not destination.redis_url:
         return
-    transaction.on_commit(
-        lambda: publish_credentials_changed(target=destination, user_uuid=user_uuid)
-    )
+    found = user_uuid()
+    if found is not None:
+        transaction.on_commit(
+            lambda: publish_credentials_changed(target=destination, user_uuid=found)
+        )
 
 
 def _uuid_of(user_pk) -> uuid.UUID | None:
@@ -38,25 +43,27 @@ def _uuid_of(user_pk) -> uuid.UUID | None:
 
 
 def token_deleted(sender, instance: Token, **kwargs) -> None:
-    cached = Token.user.is_cached(instance)
-    _tell(instance.user.uuid if cached else _uuid_of(instance.user_id))
+    if Token.user.is_cached(instance):
+        _tell(lambda: instance.user.uuid)
+    else:
+        _tell(lambda: _uuid_of(instance.user_id))
 
 
 def session_deleted(sender, instance: Session, **kwargs) -> None:
     # An expired session signs nobody in already (its streams end at their next full
     # check); skipping it keeps `clearsessions` from a lookup per row.
-    if instance.expire_date <= timezone.now() or not target().redis_url:
+    if instance.expire_date <= timezone.now():
         return
     user_pk = instance.get_decoded().get(SESSION_KEY)
     if user_pk is not None:
-        _tell(_uuid_of(user_pk))
+        _tell(lambda: _uuid_of(user_pk))
 
 
 def user_saved(sender, instance, created: bool, update_fields=None, **kwargs) -> None:
     # `update_last_login` saves only last_login at every sign-in: nothing to re-check.
     if created or (update_fields is not None and not SIGN_IN_FIELDS & set(update_fields)):
         return
-    _tell(instance.uuid)
+    _tell(lambda: instance.uuid)
 
 
 def connect() -> None:
