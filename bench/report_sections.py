@@ -529,6 +529,10 @@ def live(results: dict) -> list[str]:
         ),
         "",
         f"- Memory per stream (RSS delta / streams): {held['kib_per_stream']} KiB.",
+        "- Threads per stream:"
+        f" {(during['threads'] - before['threads']) / held['streams']:.2f}. Django runs a"
+        " request's synchronous middleware on a thread of the request's own, which lives as"
+        " long as the response: an open stream parks one, idle.",
         "- Publishing paused after a Redis error (warnings in the logs over the whole run):"
         f" inline {case['publish_outages']['inline']},"
         f" stream worker {case['publish_outages']['stream']}.",
