@@ -11,7 +11,6 @@ After every call the counters are written to STATS_FILE (JSON, replaced atomical
 import json
 import os
 import sys
-import threading
 from pathlib import Path
 
 
@@ -28,15 +27,10 @@ def main(argv: list[str]) -> None:
 
     meter = Meter()
     partial = stats_file.with_suffix(".partial")
-    lock = threading.Lock()
 
     def flush(**_) -> None:
-        # The stream core moves a batch's records on a thread pool: unlocked, one
-        # thread's replace() finds the partial file another has just moved, and the
-        # FileNotFoundError, raised in botocore's hook, fails that record's fan-out.
-        with lock:
-            partial.write_text(json.dumps(meter.cost.counters()))
-            partial.replace(stats_file)
+        partial.write_text(json.dumps(meter.cost.counters()))
+        partial.replace(stats_file)
 
     for client in (get_client(), get_streams_client()):
         meter.install(client)
