@@ -10,7 +10,7 @@ from django.conf import settings
 
 from bench import seed
 from bench.instrument import Meter
-from bench.phases import backlog, cost, fanout, http, profile, scale, seeding
+from bench.phases import backlog, cost, fanout, http, live, profile, scale, seeding
 from bench.stack import Stack
 from messaging.store import messaging_table
 
@@ -63,6 +63,11 @@ def everything(*, stack: Stack, sizes: dict, out: Path, step) -> dict:
     results["fanout"] = fanout.fanout_lag(
         url=cached.url, stack=stack, pairs=people["pairs"], sends=sizes["fanout_sends"]
     )
+    step(
+        f"live events: {sizes['live_sends']} sends per fan-out mode to an open stream, then"
+        f" {sizes['live_streams']:,} streams held by one uvicorn"
+    )
+    results["live"] = live.live(stack=stack, stream_url=cached.url, sizes=sizes)
     step("profiles: the conversation uncached, an inbox cache hit, the bare client")
     results.update(_profiles(people, endpoints, sizes, out))
     step("stopping the stack")

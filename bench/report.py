@@ -129,6 +129,35 @@ def _backlog_targets(results: dict) -> list[dict]:
     return rows
 
 
+LIVE_P95_MS = 250
+LIVE_STREAMS = 2_000
+
+
+def _live_targets(results: dict) -> list[dict]:
+    live, rows = results["live"], []
+    held = live["open_streams"]
+    cases = [(f"{mode} fan-out", live[mode]) for mode in ("inline", "stream")]
+    cases.append((f"stream fan-out, {held['streams']:,} streams open", held["delivery"]))
+    for label, case in cases:
+        rows.append(
+            _exact_target(
+                f"live delivery p95 < {LIVE_P95_MS} ms ({label}), none lost",
+                case["p95_ms"] is not None and case["p95_ms"] < LIVE_P95_MS and not case["lost"],
+                f"p95 {case['p95_ms']} ms over {case['sends']} sends, {case['lost']} lost",
+            )
+        )
+    rows.append(
+        _exact_target(
+            f"one ASGI process holds {LIVE_STREAMS:,} open streams",
+            held["held_open"] >= LIVE_STREAMS,
+            f"{held['held_open']:,} of {held['streams']:,} held, {held['kib_per_stream']} KiB"
+            f" each, {held['held']['redis_connections']} Redis and"
+            f" {held['held']['postgres_connections']} Postgres connections",
+        )
+    )
+    return rows
+
+
 def targets(results: dict) -> list[dict]:
     seeding, fanout = results["seeding"], results["fanout"]
     return [
@@ -146,6 +175,7 @@ def targets(results: dict) -> list[dict]:
             fanout["p95_ms"] is not None and fanout["p95_ms"] < 1000 and not fanout["lost"],
             f"p95 {fanout['p95_ms']} ms over {fanout['sends']} sends, {fanout['lost']} lost",
         ),
+        *_live_targets(results),
     ]
 
 

@@ -474,4 +474,81 @@ def _profile(profile: dict) -> list[str]:
     ]
 
 
-SECTIONS = (request_cost, throughput, floors, api_scale, pages, backlog, seeding, fanout, profiles)
+def live(results: dict) -> list[str]:
+    case = results["live"]
+    held = case["open_streams"]
+    before, during = held["before"], held["held"]
+    return [
+        "## 8. Live events",
+        "",
+        "Each send waits from the 201 of POST `/api/messages` until its `message` event"
+        " reaches the recipient's open `GET /api/events` stream (one uvicorn process; an"
+        " asyncio client, one coroutine per stream); an event that arrives before the"
+        " sender has read its 201 counts as 0 ms, one later than 10 s still counts with its"
+        " lag, and one that never arrives is lost. Inline fan-out publishes in the request,"
+        " stream fan-out from the stream worker.",
+        "",
+        md_table(
+            ["fan-out", "streams open", "sends", "p50 ms", "p95 ms", "max ms", "lost"],
+            [
+                [
+                    label,
+                    streams,
+                    row["sends"],
+                    row["p50_ms"],
+                    row["p95_ms"],
+                    row["max_ms"],
+                    row["lost"],
+                ]
+                for label, streams, row in (
+                    ("inline", 1, case["inline"]),
+                    ("stream", 1, case["stream"]),
+                    ("stream", f"{held['streams'] + 1:,}", held["delivery"]),
+                )
+            ],
+        ),
+        "",
+        f"{held['streams']:,} streams (one user each) opened {held['open_concurrency']} at a"
+        f" time in {held['open_seconds']} s ({held['opens_per_second']} per second); held open:"
+        f" {held['held_open']:,}, ended early: {held['ended_early']}; through at least one"
+        f" {held['heartbeat_seconds']} s heartbeat: {held['with_heartbeat']:,}. The server"
+        " process before the streams (one opened and closed first) and with them all open:",
+        "",
+        md_table(
+            ["", "RSS MiB", "threads", "Redis connections", "Postgres connections"],
+            [
+                [
+                    label,
+                    round(row["rss_kib"] / 1024, 1),
+                    row["threads"],
+                    row["redis_connections"],
+                    row["postgres_connections"],
+                ]
+                for label, row in (("before", before), ("streams open", during))
+            ],
+        ),
+        "",
+        f"- Memory per stream (RSS delta / streams): {held['kib_per_stream']} KiB.",
+        "- Threads per stream:"
+        f" {(during['threads'] - before['threads']) / held['streams']:.2f}. Django runs a"
+        " request's synchronous middleware on a thread of the request's own, which lives as"
+        " long as the response: an open stream parks one, idle.",
+        "- Publishing paused after a Redis error (warnings in the logs over the whole run):"
+        f" inline {case['publish_outages']['inline']},"
+        f" stream worker {case['publish_outages']['stream']}.",
+        "",
+    ]
+
+
+SECTIONS = (
+    request_cost,
+    throughput,
+    floors,
+    api_scale,
+    pages,
+    backlog,
+    seeding,
+    fanout,
+    profiles,
+    live,
+)

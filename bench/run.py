@@ -41,6 +41,8 @@ FULL = {
     "latency_seconds": 3,
     "rounds": 3,
     "profile_requests": 200,
+    "live_sends": 200,
+    "live_streams": 2_000,
 }
 QUICK = {
     "conversation_small": 30,
@@ -58,6 +60,8 @@ QUICK = {
     # One round keeps the smoke test fast; its verdicts say "inconclusive".
     "rounds": 1,
     "profile_requests": 10,
+    "live_sends": 5,
+    "live_streams": 20,
 }
 
 

@@ -7,3 +7,6 @@ class MessagingConfig(AppConfig):
 
     def ready(self) -> None:
         from messaging import receivers  # noqa: F401  (connects the receivers)
+        from messaging.events import credentials
+
+        credentials.connect()

@@ -68,6 +68,7 @@ def test_quick_run_measures_every_phase(quick_run):
         "fanout",
         "profiles",
         "client_profile",
+        "live",
         "targets",
     } <= results.keys()
     operations = {(row["operation"], row["variant"]) for row in results["request_cost"]}
@@ -170,6 +171,27 @@ def test_the_stream_workers_requests_are_in_the_fan_out_row(quick_run):
     fanout = quick_run["results"]["fanout"]
     assert fanout["worker"]["dynamodb_by_operation"]["UpdateItem"] >= fanout["sends"]
     assert fanout["worker"]["dynamodb_by_operation"]["GetRecords"] >= 1
+
+
+def test_live_events_reach_open_streams_from_both_fan_out_modes(quick_run):
+    live, sizes = quick_run["results"]["live"], quick_run["results"]["meta"]["sizes"]
+    for case in (live["inline"], live["stream"], live["open_streams"]["delivery"]):
+        assert case["sends"] == sizes["live_sends"]
+        assert case["lost"] == 0
+
+
+def test_open_streams_share_one_redis_connection_and_hold_no_postgres_one(quick_run):
+    held = quick_run["results"]["live"]["open_streams"]
+    assert (
+        held["held_open"]
+        == held["streams"]
+        == quick_run["results"]["meta"]["sizes"]["live_streams"]
+    )
+    assert held["with_heartbeat"] == held["streams"]
+    # The warm-up stream opened the process's one pub/sub connection already.
+    assert held["held"]["redis_connections"] == held["before"]["redis_connections"] == 1
+    # At most the two of the credential reads' pool, whatever the number of streams.
+    assert held["held"]["postgres_connections"] <= 2
 
 
 def test_seeding_compares_batch_and_single_puts_like_for_like(quick_run):

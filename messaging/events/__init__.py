@@ -6,7 +6,9 @@ stream Lambda publishes exactly as the web process does; `web` reads Django's se
 """
 
 from messaging.events.payloads import (
+    CREDENTIALS_CHANGED,
     Event,
+    credentials_changed_event,
     inbox_event,
     message_event,
     message_updated_event,
@@ -17,19 +19,23 @@ from messaging.events.publisher import (
     Target,
     publish,
     publish_after_fanout,
+    publish_credentials_changed,
     publish_message_updates,
     publish_read,
     publish_typing,
 )
 
 __all__ = [
+    "CREDENTIALS_CHANGED",
     "Event",
     "Target",
+    "credentials_changed_event",
     "inbox_event",
     "message_event",
     "message_updated_event",
     "publish",
     "publish_after_fanout",
+    "publish_credentials_changed",
     "publish_message_updates",
     "publish_read",
     "publish_typing",

@@ -13,6 +13,10 @@ from messaging.dynamo.keys import format_timestamp
 from messaging.dynamo.records import Message
 
 NAMES = frozenset({"message", "message_updated", "inbox", "read", "typing"})
+# For the user's open streams, never for their clients: one of the user's sessions or
+# tokens was deleted or changed, so each stream asks Postgres whether its own still
+# signs anyone in (instead of asking at every heartbeat).
+CREDENTIALS_CHANGED = "credentials_changed"
 
 
 @dataclass(frozen=True)
@@ -30,7 +34,7 @@ class Event:
         if not isinstance(document, dict):
             raise ValueError("an event is a JSON object")
         name, data = document.get("event"), document.get("data")
-        if name not in NAMES or not isinstance(data, dict):
+        if (name not in NAMES and name != CREDENTIALS_CHANGED) or not isinstance(data, dict):
             raise ValueError("not a known event")
         return cls(name=name, data=data)
 
@@ -100,6 +104,10 @@ def read_event(
             "last_read_at": _time(last_read_at),
         },
     )
+
+
+def credentials_changed_event() -> Event:
+    return Event(name=CREDENTIALS_CHANGED, data={})
 
 
 def typing_event(*, group_uuid: uuid.UUID, handle: str, display_name: str) -> Event:

@@ -21,6 +21,7 @@ from messaging.dynamo.records import Message
 from messaging.events.channels import user_channel
 from messaging.events.payloads import (
     Event,
+    credentials_changed_event,
     inbox_event,
     message_event,
     message_updated_event,
@@ -174,3 +175,9 @@ def publish_typing(
         target=target,
         deliveries=[(member, event) for member in members if member != typist_uuid],
     )
+
+
+def publish_credentials_changed(*, target: Target, user_uuid: uuid.UUID) -> bool:
+    """One of the user's sessions or tokens was deleted, or the user changed (password,
+    active flag): their open streams re-check their own credentials at once."""
+    return publish(target=target, deliveries=[(user_uuid, credentials_changed_event())])

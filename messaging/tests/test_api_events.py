@@ -2,12 +2,15 @@
 `POST /api/message_groups/<uuid>/typing` in process, over the real Redis."""
 
 import time
+from datetime import timedelta
 
 import pytest
 import requests
 from django.conf import settings
 from django.contrib.sessions.models import Session
+from django.db import connection
 from django.test import Client
+from django.utils import timezone
 from rest_framework.authtoken.models import Token
 
 from messaging import services
@@ -218,3 +221,78 @@ def test_every_open_stream_of_a_user_gets_the_event_and_one_closing_leaves_the_o
     for stream in (first, second):
         frames = stream.frames(until=is_event("inbox"))
         assert any(f'"uuid":"{sent.uuid}"' in line for frame in frames for line in frame)
+
+
+def test_an_expired_token_cannot_open_a_stream(asgi_server, alice):
+    headers = token_for(alice)
+    Token.objects.filter(user=alice).update(
+        created=timezone.now() - timedelta(seconds=settings.API_TOKEN_LIFETIME + 1)
+    )
+
+    response = requests.get(f"{asgi_server.url}/api/events", headers=headers, timeout=5)
+
+    assert response.status_code == 401
+    assert response.json() == {"detail": "Token expired."}
+
+
+def server_database_connections() -> int:
+    """Connections to the test database other than this process's own."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT count(*) FROM pg_stat_activity"
+            " WHERE datname = current_database() AND pid <> pg_backend_pid()"
+        )
+        return cursor.fetchone()[0]
+
+
+def test_open_streams_hold_no_database_connection(asgi_server, alice, bob):
+    browser = Client()
+    browser.force_login(alice)
+    cookie = browser.cookies[settings.SESSION_COOKIE_NAME].value
+    streams = [
+        open_stream(asgi_server, Cookie=f"{settings.SESSION_COOKIE_NAME}={cookie}"),
+        open_stream(asgi_server, **token_for(alice)),
+        open_stream(asgi_server, **token_for(bob)),
+    ]
+    for stream in streams:
+        stream.frames(until=lambda frame: frame[0] == "retry: 500")
+
+    assert server_database_connections() == 0
+
+
+def test_revoking_a_token_ends_its_stream_without_waiting_for_a_heartbeat(
+    start_asgi_server, alice
+):
+    server = start_asgi_server(MESSAGING_EVENTS_HEARTBEAT="60")
+    stream = open_stream(server, **token_for(alice))
+    stream.frames(until=lambda frame: frame[0] == "retry: 500")
+
+    Token.objects.filter(user=alice).delete()
+
+    assert stream.ends() == [": signed out", ""]
+
+
+def test_a_password_change_ends_the_users_other_session_streams(asgi_server, alice):
+    browser = Client()
+    browser.force_login(alice)
+    cookie = browser.cookies[settings.SESSION_COOKIE_NAME].value
+    stream = open_stream(asgi_server, Cookie=f"{settings.SESSION_COOKIE_NAME}={cookie}")
+    stream.frames(until=lambda frame: frame[0] == "retry: 500")
+
+    alice.set_password("a-new-long-passphrase")
+    alice.save()
+
+    assert ": signed out" in stream.ends()
+
+
+def test_a_profile_edit_keeps_the_stream_and_tells_its_client_nothing(asgi_server, alice, bob):
+    stream = open_stream(asgi_server, **token_for(bob))
+    stream.frames(until=lambda frame: frame[0] == "retry: 500")
+
+    bob.display_name = "Robert Builder"
+    bob.save()
+    services.conversation_start(sender=alice, handle="bob", body="still there?")
+
+    frames = stream.frames(until=is_event("inbox"))
+    assert not any("credentials" in line for frame in frames for line in frame)
+    assert [": signed out"] not in frames

@@ -7,11 +7,13 @@ from dataclasses import replace
 from datetime import UTC, datetime
 
 import pytest
+from rest_framework.authtoken.models import Token
 
 from devtools import dynamodb_local
 from messaging import events, selectors, services
 from messaging.dynamo import Message
 from messaging.dynamo.items import message_item
+from messaging.events import payloads
 from messaging.events import publisher as publish_module
 from messaging.events.channels import user_channel
 from messaging.stream import lambda_handler
@@ -327,3 +329,51 @@ def test_the_lambda_publishes_message_updated_for_an_edit_record(
     assert names(found) == ["message_updated", "inbox"]
     assert found[0].data["message"] == "hi Bob"
     assert selectors.inbox_list(user=bob).items[0].last_message == "hi Bob"
+
+
+def test_deleting_a_token_tells_its_users_streams(live_events, channel_listener, alice, bob):
+    Token.objects.create(user=alice)
+    Token.objects.create(user=bob)
+    alice_events, bob_events = channel_listener(alice), channel_listener(bob)
+
+    Token.objects.filter(user=alice).delete()
+
+    assert names(alice_events.events()) == [events.CREDENTIALS_CHANGED]
+    assert bob_events.events(wait=0.2) == []
+
+
+def test_logging_out_tells_the_users_streams(live_events, channel_listener, client, alice):
+    client.force_login(alice)
+    listener = channel_listener(alice)
+
+    client.post("/accounts/logout/")
+
+    assert names(listener.events()) == [events.CREDENTIALS_CHANGED]
+
+
+def test_a_password_change_tells_the_users_streams(live_events, channel_listener, alice):
+    listener = channel_listener(alice)
+
+    alice.set_password("a-new-long-passphrase")
+    alice.save()
+
+    # The user's save, then the deletion of each token it ends (none here).
+    assert names(listener.events()) == [events.CREDENTIALS_CHANGED]
+
+
+def test_signing_in_tells_no_stream(live_events, channel_listener, client, alice):
+    listener = channel_listener(alice)
+
+    response = client.post(
+        "/accounts/login/", {"username": "alice", "password": "correct-horse-battery"}
+    )
+
+    assert response.status_code == 302
+    assert listener.events(wait=0.2) == []
+
+
+def test_credential_notices_are_never_sse_frames_for_clients():
+    assert events.CREDENTIALS_CHANGED not in payloads.NAMES
+    assert events.Event.decode(events.credentials_changed_event().encode()).name == (
+        events.CREDENTIALS_CHANGED
+    )
