@@ -800,7 +800,6 @@ def test_starting_a_group_is_201_and_the_group_lists_its_members(
     ("handles", "status"),
     [
         (["alice"], 400),
-        (["bob", "BOB"], 400),
         ([f"u{n:03}" for n in range(8)], 400),
         (["ghost"], 404),
         ("bob", 400),
@@ -817,6 +816,16 @@ def test_group_start_refuses_bad_member_lists(messaging_table, as_alice, bob, ha
         assert body == {"detail": "No user @ghost."}
     else:
         assert "handles" in body
+
+
+def test_a_handle_named_twice_in_any_case_starts_the_pair(messaging_table, as_alice, bob):
+    response = as_alice.post(
+        "/api/message_groups", {"handles": ["bob", "BOB"], "message": "hi"}, format="json"
+    )
+
+    assert response.status_code == 201
+    (group,) = as_alice.get("/api/message_groups").json()["results"]
+    assert (group["kind"], group["handle"]) == ("direct", "bob")
 
 
 def test_a_group_is_404_to_someone_outside_it(

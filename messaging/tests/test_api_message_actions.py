@@ -1,8 +1,6 @@
 """PATCH / DELETE /api/messages/<group>/<message> and POST .../report (DESIGN §6), with
 their error cases: JSON everywhere, never a 500."""
 
-import uuid
-
 import pytest
 
 from messaging import selectors, services
@@ -105,7 +103,7 @@ def test_a_non_member_gets_404_for_each_action(api_client, user_factory, sent):
     [
         "/api/messages/{group}/not-a-uuid",
         "/api/messages/not-a-uuid/{message}",
-        "/api/messages/{group}/" + str(uuid.uuid4()),
+        "/api/messages/{group}/c73021c2-fdda-49f3-a235-66e0ffc9ba7a",
     ],
 )
 def test_unknown_or_malformed_ids_are_404_json(as_alice, sent, path):

@@ -142,7 +142,10 @@ def test_poison_record_mid_batch_fails_alone_and_the_rest_apply(
 
 @pytest.mark.parametrize(
     ("key", "value"),
-    [("pk", f"MSG#{uuid.uuid4()}"), ("sk", f"2020-01-01T00:00:00.000000Z#{uuid.uuid4()}")],
+    [
+        ("pk", "MSG#a7c24482-4b2d-42b4-a398-4d4928218063"),
+        ("sk", "2020-01-01T00:00:00.000000Z#3cb14538-9626-47fa-be21-6a7fc0fd4a9c"),
+    ],
 )
 def test_message_whose_keys_disagree_with_its_fields_is_a_failure_not_a_write(
     messaging_table, group, alice, bob, key, value
