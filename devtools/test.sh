@@ -25,4 +25,6 @@ $VENV/bin/lint-imports
 $VENV/bin/mypy
 $VENV/bin/python manage.py check
 $VENV/bin/python manage.py makemigrations --check --dry-run >/dev/null
-$VENV/bin/python -m pytest "$@"
+# One worker per core (pytest-xdist): every test brings its own table, Redis prefix and
+# database, so they run side by side.
+$VENV/bin/python -m pytest -n auto "$@"
