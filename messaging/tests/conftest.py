@@ -13,7 +13,7 @@ from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from devtools import dynamodb_local, engines
-from messaging import events
+from messaging import events, services
 from messaging.events.channels import user_channel
 
 REDIS_URL = engines.test_redis_url()
@@ -44,6 +44,22 @@ def api_client(api_cache, db):
         return client
 
     return make
+
+
+@pytest.fixture
+def as_alice(api_client, alice):
+    return api_client(alice)
+
+
+@pytest.fixture
+def as_bob(api_client, bob):
+    return api_client(bob)
+
+
+@pytest.fixture
+def group(messaging_table, alice, bob):
+    """Alice and Bob's conversation, opened by Alice."""
+    return services.conversation_start(sender=alice, handle="bob", body="hi bob").group_uuid
 
 
 TEST_REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/0")

@@ -34,22 +34,6 @@ GROUP_KEYS = {"uuid", "handle", "display_name", "message", "created_at", "unread
 }
 
 
-@pytest.fixture
-def as_alice(api_client, alice):
-    return api_client(alice)
-
-
-@pytest.fixture
-def as_bob(api_client, bob):
-    return api_client(bob)
-
-
-@pytest.fixture
-def group(messaging_table, alice, bob):
-    """Alice and Bob's conversation, opened by Alice."""
-    return services.conversation_start(sender=alice, handle="bob", body="hi bob").group_uuid
-
-
 def send(client, body="hello", **target):
     return client.post("/api/messages", {"message": body, **target}, format="json")
 

@@ -11,16 +11,6 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 
 @pytest.fixture
-def as_alice(api_client, alice):
-    return api_client(alice)
-
-
-@pytest.fixture
-def as_bob(api_client, bob):
-    return api_client(bob)
-
-
-@pytest.fixture
 def sent(messaging_table, alice, bob):
     """Alice's first message to Bob."""
     return services.conversation_start(sender=alice, handle="bob", body="hi bob")

@@ -10,11 +10,6 @@ DEEP = "[" * 1000 + "]" * 1000
 ENDPOINTS = ["/api/auth/token", "/api/messages"]
 
 
-@pytest.fixture
-def as_alice(api_client, alice):
-    return api_client(alice)
-
-
 def post_raw(client, path: str, body: bytes | str, content_type="application/json"):
     return client.generic("POST", path, body, content_type=content_type)
 

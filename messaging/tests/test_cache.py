@@ -28,11 +28,6 @@ def cached(settings):
     settings.MESSAGING_CACHE_SETTLE = 0
 
 
-@pytest.fixture
-def group(messaging_table, alice, bob):
-    return services.conversation_start(sender=alice, handle="bob", body="hi").group_uuid
-
-
 def test_second_inbox_read_is_served_from_the_cache(
     messaging_table, cached, group, bob, dynamodb_requests
 ):
@@ -56,7 +51,7 @@ def test_conversation_reads_always_check_membership_but_cache_the_messages(
     detail = selectors.conversation_detail(user=bob, group_uuid=group)
 
     assert dynamodb_requests == {"BatchGetItem": 1}
-    assert [m.body for m in detail.messages.items] == ["hi"]
+    assert [m.body for m in detail.messages.items] == ["hi bob"]
 
 
 def test_later_pages_and_other_page_sizes_are_not_cached(
@@ -179,7 +174,7 @@ def test_a_page_read_while_a_write_lands_is_never_served_afterwards(
         key=messaging_cache.inbox_key(bob.uuid), position=None, limit=20, load=load_then_write
     )
 
-    assert stale.items[0].last_message_body == "hi"
+    assert stale.items[0].last_message_body == "hi bob"
     assert selectors.inbox_list(user=bob).items[0].last_message == "landed mid-read"
 
 
@@ -269,8 +264,8 @@ def test_a_redis_blip_during_a_send_leaves_no_stale_page(
 ):
     settings.MESSAGING_FANOUT = fanout
     # Both pages are cached...
-    assert selectors.inbox_list(user=bob).items[0].last_message == "hi"
-    assert [m.body for m in selectors.message_list(user=bob, group_uuid=group).items] == ["hi"]
+    assert selectors.inbox_list(user=bob).items[0].last_message == "hi bob"
+    assert [m.body for m in selectors.message_list(user=bob, group_uuid=group).items] == ["hi bob"]
 
     # ...when Redis goes away for the moment of a send, so its invalidation is lost.
     with redis_blip():
@@ -282,7 +277,7 @@ def test_a_redis_blip_during_a_send_leaves_no_stale_page(
 
     # The conversation page checks its version on the membership read it makes anyway.
     bodies = [m.body for m in selectors.message_list(user=bob, group_uuid=group).items]
-    assert bodies == ["hi", "during the blip"]
+    assert bodies == ["hi bob", "during the blip"]
     # The inbox's invalidation is retried until Redis takes it; meanwhile its key skips
     # the cache, and afterwards the stored generation has moved on for every process.
     assert selectors.inbox_list(user=bob).items[0].last_message == "during the blip"

@@ -28,11 +28,6 @@ def read_export(response) -> dict:
     return json.loads(b"".join(response.streaming_content))
 
 
-@pytest.fixture
-def as_alice(api_client, alice):
-    return api_client(alice)
-
-
 def test_export_needs_credentials(messaging_table, api_client):
     response = api_client().get(EXPORT_URL)
 

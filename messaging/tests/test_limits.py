@@ -5,7 +5,7 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
-from messaging import selectors, services
+from messaging import selectors
 
 pytestmark = pytest.mark.django_db
 
@@ -21,11 +21,6 @@ def as_alice_page(alice):
     client = Client()
     client.force_login(alice)
     return client
-
-
-@pytest.fixture
-def group(messaging_table, alice, bob):
-    return services.conversation_start(sender=alice, handle="bob", body="hi").group_uuid
 
 
 def reply(client, group_uuid, body):

@@ -3,14 +3,9 @@ from the conversation; a refused send keeps the draft and says why."""
 
 import pytest
 
-from messaging import selectors, services
+from messaging import selectors
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def group(messaging_table, alice, bob):
-    return services.conversation_start(sender=alice, handle="bob", body="hi").group_uuid
 
 
 def test_blocking_from_the_profile_swaps_the_button_and_hides_the_message_link(
