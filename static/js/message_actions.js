@@ -54,6 +54,14 @@
     return Date.now() - new Date(node.dataset.createdAt).getTime() < editWindowMs;
   }
 
+  function formButton(label, type, style) {
+    var button = document.createElement("button");
+    button.type = type;
+    button.className = "button " + style;
+    button.textContent = label;
+    return button;
+  }
+
   function actionButton(label, name, onClick) {
     var button = document.createElement("button");
     button.type = "button";
@@ -113,14 +121,8 @@
     if (options.maxLength) field.maxLength = options.maxLength;
     var row = document.createElement("div");
     row.className = "message__form-row";
-    var save = document.createElement("button");
-    save.type = "submit";
-    save.className = "button button--primary";
-    save.textContent = options.submit;
-    var cancel = document.createElement("button");
-    cancel.type = "button";
-    cancel.className = "button button--quiet";
-    cancel.textContent = "Cancel";
+    var save = formButton(options.submit, "submit", "button--primary");
+    var cancel = formButton("Cancel", "button", "button--quiet");
     row.append(save, cancel);
     form.append(field, row);
     bubble.appendChild(form);
@@ -178,14 +180,8 @@
     question.textContent = "Delete this message for everyone?";
     var row = document.createElement("div");
     row.className = "message__form-row";
-    var yes = document.createElement("button");
-    yes.type = "button";
-    yes.className = "button button--primary";
-    yes.textContent = "Delete for everyone";
-    var no = document.createElement("button");
-    no.type = "button";
-    no.className = "button button--quiet";
-    no.textContent = "Cancel";
+    var yes = formButton("Delete for everyone", "button", "button--primary");
+    var no = formButton("Cancel", "button", "button--quiet");
     row.append(yes, no);
     ask.append(question, row);
     bubble.appendChild(ask);
