@@ -30,7 +30,7 @@ def dynamodb_endpoint(tmp_path_factory):
     """DynamoDB Local on a free loopback port, in memory, for the whole test session."""
     port = dynamodb_local.free_port()
     log = (tmp_path_factory.mktemp("dynamodb") / "engine.log").open("w")
-    process = dynamodb_local.start(port=port, log=log)
+    process = dynamodb_local.start(port=port, log=log, short_lived=True)
     endpoint = f"http://{dynamodb_local.HOST}:{port}"
     saved_timeout = os.environ.get("DYNAMODB_READ_TIMEOUT")
     # DynamoDB Local on a busy 2-core machine can take seconds to answer what AWS answers

@@ -53,3 +53,15 @@ def test_without_java_the_engine_falls_back_to_moto_server(tmp_path, monkeypatch
         assert client.list_tables()["TableNames"] == ["fallback-check"]
     finally:
         dynamodb_local.stop(process)
+
+
+def test_a_short_lived_engine_runs_the_quick_jit_tier_and_serial_collector(tmp_path):
+    try:
+        command = dynamodb_local.dynamodb_local_command(port=1, db_path=None, short_lived=True)
+    except dynamodb_local.EngineUnavailable as exc:
+        pytest.skip(str(exc))
+    long_lived = dynamodb_local.dynamodb_local_command(port=1, db_path=None)
+
+    assert set(dynamodb_local.SHORT_LIVED_JVM) <= set(command)
+    assert not set(dynamodb_local.SHORT_LIVED_JVM) & set(long_lived)
+    assert command.index("-XX:TieredStopAtLevel=1") < command.index("-cp")
