@@ -221,6 +221,10 @@ MESSAGING_TYPING_RATE = os.environ.get("MESSAGING_TYPING_RATE", "30/min")
 MESSAGING_EXPORT_RATE = os.environ.get("MESSAGING_EXPORT_RATE", "5/hour")
 # Seconds an API token lives after it is issued; signing in again then issues a new one.
 API_TOKEN_LIFETIME = int(os.environ.get("API_TOKEN_LIFETIME", str(30 * 24 * 60 * 60)))
+# Seconds Redis may keep who a token signs in (so a request costs no SQL for it). Deleting
+# the token or saving its user retires the entry at once; this bounds it even if that
+# invalidation never reaches Redis.
+API_TOKEN_CACHE_TTL = int(os.environ.get("API_TOKEN_CACHE_TTL", "60"))
 
 # Client addresses and password guessing. The client address is REMOTE_ADDR unless a
 # count of our own proxies is configured (cruddur/proxies.py): X-Forwarded-For is never

@@ -3,7 +3,9 @@
 Cached: the gateway's first page of a member's inbox rows and of a group's messages, at
 the default page size, the navigation badge, and each person's name, avatar and receipt
 setting (the pages' rows name people by uuid; a profile save invalidates its entry, see
-`messaging.receivers`, so a new name shows at once). Not cached: the membership read
+`messaging.receivers`, so a new name shows at once). On top of those, `rendered` keeps an
+API response body made from them, served while every entry it was made from is current,
+and `credentials` the user an API token signs in. Not cached: the membership read
 (invariant 5 reads the caller's own row, strongly consistent, on every visit).
 
 Every write path invalidates (see `cache_keys` for why generations, not deletes): the
@@ -18,6 +20,8 @@ The cache is an optimisation only: if it fails, reads and writes go to DynamoDB 
 warning is logged at most once per `WARNING_INTERVAL`.
 """
 
+import contextvars
+import hashlib
 import logging
 import math
 import threading
@@ -46,6 +50,18 @@ _pending_lock = threading.Lock()
 # Keys whose invalidation Redis refused, by when they stop mattering (their pages expire).
 _pending: dict[str, float] = {}
 _retrier: threading.Thread | None = None
+
+# While `rendered` builds a body: each cached entry read for it, with the generation it
+# was checked or stored against (None: one read bypassed the cache, so nothing guards it).
+_reads: contextvars.ContextVar[dict[str, int | None] | None] = contextvars.ContextVar(
+    "cache_reads", default=None
+)
+
+
+def _read(key: str, generation: int | None) -> None:
+    reads = _reads.get()
+    if reads is not None:
+        reads[key] = generation if reads.get(key, generation) == generation else None
 
 
 def _enabled() -> bool:
@@ -95,6 +111,107 @@ def value(*, key: str, load: Callable[[], T]) -> T:
     return _cached(key=key, load=load, version=None)
 
 
+def rendered(*, key: str, build: Callable[[], bytes], version: int | None = None) -> bytes:
+    """`build()`'s bytes (a response body made from cached entries), kept as they are.
+
+    Served while every entry `build` read is still at the generation it read (one Redis
+    read for the body, one for those generations), so a write or a profile change that
+    invalidates any of them retires the body too; `version` as for `first_page`. A body
+    lives no longer than the shortest-lived entry it was made from, so a signed avatar URL
+    in it (S3) is served well within its expiry.
+    """
+    if not _enabled() or _is_pending(key):
+        return build()
+    try:
+        entry = cache.get(key)
+        if _current_body(entry, version=version):
+            stats.incr("cache.rendered.hit")
+            return cast(bytes, entry[2])
+    except Exception as exc:
+        outage_report(exc, "read")
+        return build()
+    stats.incr("cache.rendered.miss")
+    reads: dict[str, int | None] = {}
+    scope = _reads.set(reads)
+    try:
+        body = build()
+    finally:
+        _reads.reset(scope)
+    generations = {k: g for k, g in reads.items() if g is not None}
+    if generations and len(generations) == len(reads):
+        try:
+            cache.set(
+                key,
+                (version, generations, body),
+                timeout=min(map(_timeout, generations.values())),
+            )
+        except Exception as exc:
+            outage_report(exc, "store")
+    return body
+
+
+def credentials(*, token_key: str, load: Callable[[], T | None]) -> T | None:
+    """Who `token_key` signs in: `load()`'s value (None for nobody), cached for at most
+    API_TOKEN_CACHE_TTL and retired by `credentials_invalidate`.
+
+    Nothing is written for a token that signs nobody in, so made-up tokens cost Redis
+    nothing. A token's first entry is loaded again after its generation starts: a
+    revocation that raced the first load is then either seen or moves the generation on.
+    """
+    if not _enabled():
+        return load()
+    key = credentials_key(token_key)
+    if _is_pending(key):
+        return load()
+    generation_key = cache_keys.generation_key(key)
+    try:
+        found = cache.get_many([key, generation_key])
+    except Exception as exc:
+        outage_report(exc, "read")
+        return load()
+    generation, entry = found.get(generation_key), found.get(key)
+    if _fresh(entry, generation=generation, version=None):
+        stats.incr("cache.credentials.hit")
+        return cast(T, entry[2])
+    stats.incr("cache.credentials.miss")
+    loaded = load()
+    if loaded is None:
+        return None
+    if generation is None:
+        try:
+            generation = _generation_start(key)
+        except Exception as exc:
+            outage_report(exc, "read")
+            return loaded
+        if generation is None:
+            return loaded
+        loaded = load()
+        if loaded is None:
+            return None
+    try:
+        cache.set(
+            key,
+            (generation, None, loaded),
+            timeout=min(settings.API_TOKEN_CACHE_TTL, settings.MESSAGING_CACHE_TTL),
+        )
+    except Exception as exc:
+        outage_report(exc, "store")
+    return loaded
+
+
+def _current_body(entry: object, *, version: int | None) -> TypeGuard[tuple[Any, ...]]:
+    if not (isinstance(entry, tuple) and len(entry) == 3 and entry[0] == version):
+        return False
+    generations: dict[str, int] = entry[1]
+    if any(_is_pending(key) for key in generations):
+        return False
+    found = cache.get_many([cache_keys.generation_key(key) for key in generations])
+    return all(
+        found.get(cache_keys.generation_key(key)) == generation
+        for key, generation in generations.items()
+    )
+
+
 def values(*, keys: Mapping[str, K], load: Callable[[set[K]], dict[K, T]]) -> dict[K, T]:
     """`load`'s value for each id (`keys` maps a cache key to its id), each entry checked
     against its generation like a page: one Redis read for them all, then `load` for the
@@ -102,10 +219,14 @@ def values(*, keys: Mapping[str, K], load: Callable[[set[K]], dict[K, T]]) -> di
     if not _enabled() or not keys:
         return load(set(keys.values()))
     usable = [key for key in keys if not _is_pending(key)]
+    for key in keys.keys() - set(usable):
+        _read(key, None)
     try:
         found = cache.get_many([*usable, *map(cache_keys.generation_key, usable)])
     except Exception as exc:
         outage_report(exc, "read")
+        for key in usable:
+            _read(key, None)
         return load(set(keys.values()))
     served: dict[K, T] = {}
     generations: dict[str, int | None] = {}
@@ -113,6 +234,7 @@ def values(*, keys: Mapping[str, K], load: Callable[[set[K]], dict[K, T]]) -> di
         generation = found.get(cache_keys.generation_key(key))
         if _fresh(found.get(key), generation=generation, version=None):
             served[keys[key]] = cast(T, found[key][2])
+            _read(key, generation)
         else:
             generations[key] = generation
     stats.incr("cache.values.hit", len(served))
@@ -126,7 +248,11 @@ def values(*, keys: Mapping[str, K], load: Callable[[set[K]], dict[K, T]]) -> di
                 generations[key] = _generation_start(key)
     except Exception as exc:
         outage_report(exc, "read")
+        for key in generations:
+            _read(key, None)
         return {**served, **load(misses)}
+    for key, generation in generations.items():
+        _read(key, generation)
     # As for a page: the generations were read before `load`, so a value that a write
     # changes meanwhile is stored under a generation that write has moved on from.
     loaded = load(misses)
@@ -168,16 +294,19 @@ def _generation_start(key: str) -> int | None:
 
 def _cached(*, key: str, load: Callable[[], T], version: int | None) -> T:
     if _is_pending(key):
+        _read(key, None)
         return load()
     generation_key = cache_keys.generation_key(key)
     try:
         found = cache.get_many([key, generation_key])
     except Exception as exc:
         outage_report(exc, "read")
+        _read(key, None)
         return load()
     generation, entry = found.get(generation_key), found.get(key)
     if _fresh(entry, generation=generation, version=version):
         stats.incr("cache.hit")
+        _read(key, generation)
         return cast(T, entry[2])
     stats.incr("cache.miss")
     if generation is None:
@@ -185,7 +314,9 @@ def _cached(*, key: str, load: Callable[[], T], version: int | None) -> T:
             generation = _generation_start(key)
         except Exception as exc:
             outage_report(exc, "read")
+            _read(key, None)
             return load()
+    _read(key, generation)
     # The generation was read before the query: if a write lands in between, it moves
     # the generation on and the page stored below is never served.
     page = load()
@@ -287,6 +418,23 @@ def messages_key(group_uuid: uuid.UUID) -> str:
 
 def person_key(user_uuid: uuid.UUID) -> str:
     return cache_keys.person_key(user_uuid)
+
+
+def inbox_body_key(user_uuid: uuid.UUID) -> str:
+    return cache_keys.inbox_body_key(user_uuid)
+
+
+def messages_body_key(group_uuid: uuid.UUID) -> str:
+    return cache_keys.messages_body_key(group_uuid)
+
+
+def credentials_key(token_key: str) -> str:
+    return cache_keys.credentials_key(hashlib.sha256(token_key.encode()).hexdigest())
+
+
+def credentials_invalidate(*, token_keys: Iterable[str]) -> None:
+    """After a token is deleted or its user saved: who those tokens sign in."""
+    pages_invalidate(keys=[credentials_key(token_key) for token_key in token_keys])
 
 
 def people_invalidate(*, user_uuids: Iterable[uuid.UUID]) -> None:

@@ -41,6 +41,21 @@ def person_key(user_uuid: uuid.UUID) -> str:
     return f"messaging:person:{user_uuid}"
 
 
+def inbox_body_key(user_uuid: uuid.UUID) -> str:
+    """The API's rendered first inbox page (`cache.rendered`)."""
+    return f"messaging:inbox-body:{user_uuid}"
+
+
+def messages_body_key(group_uuid: uuid.UUID) -> str:
+    """The API's rendered first page of a group's messages (`cache.rendered`)."""
+    return f"messaging:messages-body:{group_uuid}"
+
+
+def credentials_key(token_digest: str) -> str:
+    """Who an API token signs in, by the token's SHA-256 (never the token itself)."""
+    return f"messaging:credentials:{token_digest}"
+
+
 def keys_for(*, group_uuids: Iterable[uuid.UUID], user_uuids: Iterable[uuid.UUID]) -> list[str]:
     """What one write makes stale: the groups' messages, the members' inboxes and badges."""
     keys = [messages_key(group_uuid) for group_uuid in group_uuids]

@@ -1,7 +1,7 @@
 """Reads, and nothing else. Each function states its DynamoDB and SQL cost."""
 
 import uuid
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from datetime import UTC, datetime
 from functools import partial
 
@@ -84,6 +84,16 @@ def inbox_list(
     return CursorPage(
         items=[presenters.conversation_from_row(row, people) for row in page.items],
         next_cursor=cursor_encode(kind=INBOX_CURSOR, position=page.next_position),
+    )
+
+
+def inbox_first_page_rendered(
+    *, user: User, render: Callable[[CursorPage[Conversation]], bytes]
+) -> bytes:
+    """`render` of the user's first inbox page at the default size, kept as rendered
+    (`cache.rendered`): a hit costs two Redis reads, no DynamoDB, SQL or rendering."""
+    return cache.rendered(
+        key=cache.inbox_body_key(user.uuid), build=lambda: render(inbox_list(user=user))
     )
 
 
@@ -172,15 +182,18 @@ def conversation_detail(
     cursor: str | None = None,
     page_size: int | None = None,
     people: dict[uuid.UUID, Person] | None = None,
+    membership: Membership | None = None,
 ) -> ConversationDetail:
     """A conversation and one page of its messages (newest page first, each page in time
-    order). 1 BatchGetItem (membership, never cached) + 1 Query (none when the first page
-    is cached and the conversation has not changed since); at most 1 SQL query, none when
-    `people` (names the caller already has, e.g. the inbox beside the conversation) holds
-    every member and sender."""
+    order). 1 BatchGetItem (membership, never cached; none when the caller has just made
+    it and passes `membership`) + 1 Query (none when the first page is cached and the
+    conversation has not changed since); at most 1 SQL query, none when `people` (names
+    the caller already has, e.g. the inbox beside the conversation) holds every member and
+    sender."""
     limit = rules.page_size_clean(page_size)
     position = cursor_decode(kind=MESSAGES_CURSOR, cursor=cursor)
-    membership = membership_get(user=user, group_uuid=group_uuid)
+    if membership is None:
+        membership = membership_get(user=user, group_uuid=group_uuid)
     group = membership.row.group_uuid
     try:
         page = cache.first_page(
@@ -219,7 +232,9 @@ def _detail(
     senders = {message.sender_uuid for message in messages}
     people = {
         **(people or {}),
-        **people_by_uuid(uuids=(others | senders) - (people or {}).keys(), known=(user,)),
+        # The caller's own name too comes through the cache (one read with the others'):
+        # a body kept rendered (`messages_first_page_rendered`) is then retired by it.
+        **people_by_uuid(uuids=(others | senders | {user.uuid}) - (people or {}).keys()),
     }
     # Read positions are shown only for members who share read receipts.
     sharing = {uuid for uuid in others if uuid in people and people[uuid].shares_read_receipts}
@@ -260,6 +275,23 @@ def message_list(
     return conversation_detail(
         user=user, group_uuid=group_uuid, cursor=cursor, page_size=page_size
     ).messages
+
+
+def messages_first_page_rendered(
+    *, user: User, group_uuid: uuid.UUID | str, render: Callable[[CursorPage[ChatMessage]], bytes]
+) -> bytes:
+    """`render` of the conversation's first page of messages at the default size, kept as
+    rendered (`cache.rendered`, one body for every member, as it names no viewer). The
+    membership read still comes first, on every request (invariant 5), and its version
+    guards the body as it does the cached page."""
+    membership = membership_get(user=user, group_uuid=group_uuid)
+    return cache.rendered(
+        key=cache.messages_body_key(membership.row.group_uuid),
+        version=membership.conversation.version,
+        build=lambda: render(
+            conversation_detail(user=user, group_uuid=group_uuid, membership=membership).messages
+        ),
+    )
 
 
 def user_get_by_handle(*, handle: str) -> User:

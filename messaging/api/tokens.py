@@ -1,15 +1,28 @@
 """API tokens that expire: `Authorization: Token <key>`, valid for API_TOKEN_LIFETIME
 seconds after it was issued. Signing in again after that issues a new key; a password
-change (accounts.signals) and `DELETE /api/auth/token` end a token at once."""
+change (accounts.signals) and `DELETE /api/auth/token` end a token at once.
 
-from datetime import timedelta
+Who a token signs in comes from the cache (`messaging.cache.credentials`), so a request
+costs no SQL for it: the user's fields but the password hash, and when the token was
+issued. Deleting the token or saving its user retires the entry (messaging.receivers).
+"""
+
+from datetime import datetime, timedelta
+from typing import Any
 
 from django.conf import settings
+from django.db import DEFAULT_DB_ALIAS
 from django.utils import timezone
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework import exceptions
 from rest_framework.authentication import TokenAuthentication
 from rest_framework.authtoken.models import Token
+
+from accounts.models import User
+from messaging import cache
+
+# Loaded from the row, never cached: reading `user.password` on a cached user loads it.
+_USER_FIELDS = tuple(f.attname for f in User._meta.concrete_fields if f.name != "password")
 
 
 def token_expired(token: Token) -> bool:
@@ -25,9 +38,26 @@ def token_issue(*, user) -> Token:
     return token
 
 
+def _credentials_load(key: str) -> tuple[tuple[Any, ...], datetime] | None:
+    token = Token.objects.select_related("user").filter(key=key).first()
+    if token is None:
+        return None
+    return tuple(getattr(token.user, name) for name in _USER_FIELDS), token.created
+
+
 class ExpiringTokenAuthentication(TokenAuthentication):
     def authenticate_credentials(self, key):
-        user, token = super().authenticate_credentials(key)
+        found = cache.credentials(token_key=key, load=lambda: _credentials_load(key))
+        if found is None:
+            raise exceptions.AuthenticationFailed("Invalid token.")
+        values, created = found
+        user = User.from_db(DEFAULT_DB_ALIAS, _USER_FIELDS, values)
+        if not user.is_active:
+            raise exceptions.AuthenticationFailed("User inactive or deleted.")
+        token = Token.from_db(
+            DEFAULT_DB_ALIAS, ("key", "user_id", "created"), (key, user.pk, created)
+        )
+        token.user = user
         if token_expired(token):
             raise exceptions.AuthenticationFailed("Token expired.")
         return user, token

@@ -3,8 +3,10 @@ service or selector. Domain errors become HTTP in `exceptions.py`."""
 
 import uuid
 
+from django.conf import settings
 from django.contrib.auth import authenticate
 from django.core.validators import RegexValidator
+from django.http import HttpResponse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
     OpenApiParameter,
@@ -14,6 +16,7 @@ from drf_spectacular.utils import (
 )
 from rest_framework import exceptions, serializers, status
 from rest_framework.permissions import AllowAny, IsAuthenticated
+from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -220,6 +223,16 @@ IDEMPOTENCY_KEY_PARAMETER = OpenApiParameter(
 )
 
 
+def _plain_first_page(request, params: dict) -> bool:
+    """The default first page, asked for as plain JSON (not `; indent=`): the body every
+    such request gets, so it can be kept rendered."""
+    return (
+        not params.get("cursor")
+        and params.get("page_size", settings.MESSAGING_PAGE_SIZE) == settings.MESSAGING_PAGE_SIZE
+        and request.accepted_media_type == JSONRenderer.media_type
+    )
+
+
 class InboxListApi(APIView):
     """GET lists the caller's conversations; POST starts one with 1 to 7 people (the
     same URL, so one view holds both operations)."""
@@ -255,6 +268,12 @@ class InboxListApi(APIView):
     def get(self, request):
         params = self.InputSerializer(data=request.query_params)
         params.is_valid(raise_exception=True)
+        if _plain_first_page(request, params.validated_data):
+            body = selectors.inbox_first_page_rendered(
+                user=request.user,
+                render=lambda page: JSONRenderer().render(self.OutputSerializer(page).data),
+            )
+            return HttpResponse(body, content_type=JSONRenderer.media_type)
         page = selectors.inbox_list(user=request.user, **params.validated_data)
         return Response(self.OutputSerializer(page).data)
 
@@ -324,6 +343,13 @@ class MessageListApi(APIView):
     def get(self, request, group_uuid: str):
         params = self.InputSerializer(data=request.query_params)
         params.is_valid(raise_exception=True)
+        if _plain_first_page(request, params.validated_data):
+            body = selectors.messages_first_page_rendered(
+                user=request.user,
+                group_uuid=group_uuid_from_path(group_uuid),
+                render=lambda page: JSONRenderer().render(self.OutputSerializer(page).data),
+            )
+            return HttpResponse(body, content_type=JSONRenderer.media_type)
         page = selectors.message_list(
             user=request.user,
             group_uuid=group_uuid_from_path(group_uuid),

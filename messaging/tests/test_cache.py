@@ -286,3 +286,165 @@ def test_a_redis_blip_during_a_send_leaves_no_stale_page(
         time.sleep(0.1)
     assert messaging_cache.pending_invalidations() == []
     assert selectors.inbox_list(user=bob).items[0].last_message == "during the blip"
+
+
+# The API's first inbox page kept rendered (cache.rendered, selectors.inbox_first_page_rendered).
+
+
+@pytest.fixture
+def bobs_inbox(messaging_table, cached, group, as_bob):
+    """`bobs_inbox()`: GET /api/message_groups as Bob, the body as bytes."""
+
+    def get(**extra) -> bytes:
+        response = as_bob.get("/api/message_groups", **extra)
+        assert response.status_code == 200
+        return response.content
+
+    return get
+
+
+def test_a_warm_inbox_request_is_served_rendered_with_no_sql_or_dynamodb(
+    bobs_inbox, dynamodb_requests, django_assert_num_queries
+):
+    first = bobs_inbox()
+    dynamodb_requests.reset()
+    hits = stats.snapshot().get("cache.rendered.hit", 0)
+
+    with django_assert_num_queries(0):
+        second = bobs_inbox()
+
+    assert second == first
+    assert dynamodb_requests == {}
+    assert stats.snapshot()["cache.rendered.hit"] == hits + 1
+
+
+def test_the_rendered_inbox_is_the_body_the_serializer_gives(bobs_inbox):
+    import json
+
+    warm = bobs_inbox()
+    assert bobs_inbox() == warm
+
+    # Asked for indented, the page is rendered afresh: the same JSON.
+    indented = bobs_inbox(HTTP_ACCEPT="application/json; indent=2")
+    assert indented != warm
+    assert json.loads(indented) == json.loads(warm)
+
+
+def test_a_new_message_retires_the_rendered_inbox(bobs_inbox, alice, group):
+    bobs_inbox()
+
+    services.message_create(sender=alice, group_uuid=group, body="a newer one")
+
+    assert b"a newer one" in bobs_inbox()
+
+
+def test_a_profile_change_retires_the_rendered_inbox(bobs_inbox, alice):
+    assert b"Alice Liddell" in bobs_inbox()
+
+    alice.display_name = "Alice Renamed"
+    alice.save()
+
+    assert b"Alice Renamed" in bobs_inbox()
+
+
+def test_the_stream_workers_move_retires_the_rendered_inbox(
+    bobs_inbox, settings, alice, group, tmp_path
+):
+    settings.MESSAGING_FANOUT = "stream"
+    bobs_inbox()
+
+    services.message_create(sender=alice, group_uuid=group, body="through the stream")
+    call_command(
+        "ddb_stream", "--once", "--checkpoint", str(tmp_path / "c.json"), stdout=io.StringIO()
+    )
+
+    assert b"through the stream" in bobs_inbox()
+
+
+def test_a_body_built_while_a_write_lands_is_never_served_afterwards(
+    messaging_table, cached, group, alice, bob
+):
+    def render_then_send():
+        body = repr(selectors.inbox_list(user=bob).items[0].last_message).encode()
+        services.message_create(sender=alice, group_uuid=group, body="landed meanwhile")
+        return body
+
+    key = messaging_cache.inbox_body_key(bob.uuid)
+    stale = messaging_cache.rendered(key=key, build=render_then_send)
+    fresh = messaging_cache.rendered(
+        key=key, build=lambda: repr(selectors.inbox_list(user=bob).items[0].last_message).encode()
+    )
+
+    assert stale == b"'hi bob'"
+    assert fresh == b"'landed meanwhile'"
+
+
+def test_a_body_with_a_part_read_around_the_cache_is_not_kept(
+    messaging_table, cached, group, bob, redis_blip
+):
+    key = messaging_cache.inbox_body_key(bob.uuid)
+    builds = []
+
+    def build():
+        builds.append(1)
+        with redis_blip():
+            return repr(selectors.inbox_list(user=bob).items).encode()
+
+    messaging_cache.rendered(key=key, build=build)
+    messaging_cache.rendered(key=key, build=build)
+
+    assert len(builds) == 2
+
+
+# The API's first page of a conversation's messages kept rendered
+# (selectors.messages_first_page_rendered): one body for every member, after each one's
+# membership read.
+
+
+def test_a_warm_messages_request_costs_only_the_membership_read(
+    messaging_table, cached, group, as_alice, as_bob, dynamodb_requests, django_assert_num_queries
+):
+    url = f"/api/messages/{group}"
+    first = as_bob.get(url).content
+    dynamodb_requests.reset()
+
+    with django_assert_num_queries(0):
+        again = as_bob.get(url).content
+        alices = as_alice.get(url).content
+
+    assert again == first == alices
+    assert dynamodb_requests == {"BatchGetItem": 2}
+
+
+def test_a_non_member_gets_404_even_with_the_body_kept(
+    messaging_table, cached, group, as_bob, api_client, user_factory
+):
+    url = f"/api/messages/{group}"
+    as_bob.get(url)
+
+    response = api_client(user_factory("mallory")).get(url)
+
+    assert response.status_code == 404
+
+
+def test_an_edit_retires_the_rendered_messages(messaging_table, cached, group, alice, as_bob):
+    url = f"/api/messages/{group}"
+    (message,) = as_bob.get(url).json()["results"]
+
+    services.message_edit(
+        user=alice, group_uuid=group, message_uuid=message["uuid"], body="hi, bob"
+    )
+
+    assert as_bob.get(url).json()["results"][0]["message"] == "hi, bob"
+
+
+def test_the_senders_own_rename_retires_the_rendered_messages(
+    messaging_table, cached, group, alice, as_alice
+):
+    url = f"/api/messages/{group}"
+    assert as_alice.get(url).json()["results"][0]["display_name"] == "Alice Liddell"
+
+    alice.display_name = "Alice Renamed"
+    alice.save()
+
+    assert as_alice.get(url).json()["results"][0]["display_name"] == "Alice Renamed"
