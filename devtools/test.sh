@@ -27,7 +27,7 @@ $VENV/bin/python manage.py check
 $VENV/bin/python manage.py makemigrations --check --dry-run >/dev/null
 # pytest-xdist: every test brings its own table, Redis prefix and database, so they run
 # side by side. One worker more than the cores: many tests wait on a subprocess, a browser
-# or a retry's backoff, and the third worker fills those gaps (2 cores: 347 s against 392 s
-# for the whole suite). Tests sharing a module fixture are grouped on one worker.
+# or a retry's backoff, and the extra worker fills those gaps. A module's tests share a
+# worker (`loadscope`), so a module fixture (the bench's quick run, a browser) starts once.
 workers=$(( $(nproc) + 1 ))
-$VENV/bin/python -m pytest -n "$workers" --dist loadgroup "$@"
+$VENV/bin/python -m pytest -n "$workers" --dist loadscope "$@"

@@ -21,10 +21,6 @@ pytest.importorskip("pyinstrument", reason="bench tools not installed: make benc
 if shutil.which("wrk") is None:
     pytest.skip("wrk not installed: make bench installs it", allow_module_level=True)
 
-# One quick run serves every test here: under pytest-xdist (`--dist loadgroup`) they share a
-# worker, or each worker holding one of them would start the whole stack again.
-pytestmark = pytest.mark.xdist_group("bench_quick_run")
-
 
 @pytest.fixture(scope="module")
 def quick_run(tmp_path_factory):
