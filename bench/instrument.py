@@ -164,6 +164,14 @@ class Meter:
         after = stats.snapshot()
         cost.cache = {
             name.removeprefix("cache."): after.get(name, 0) - before.get(name, 0)
-            for name in ("cache.hit", "cache.miss", "cache.error")
+            for name in (
+                "cache.credentials.hit",
+                "cache.credentials.miss",
+                "cache.rendered.hit",
+                "cache.rendered.miss",
+                "cache.hit",
+                "cache.miss",
+                "cache.error",
+            )
             if after.get(name, 0) != before.get(name, 0)
         }

@@ -182,21 +182,29 @@ def conversation_detail(
     cursor: str | None = None,
     page_size: int | None = None,
     people: dict[uuid.UUID, Person] | None = None,
-    membership: Membership | None = None,
 ) -> ConversationDetail:
     """A conversation and one page of its messages (newest page first, each page in time
-    order). 1 BatchGetItem (membership, never cached; none when the caller has just made
-    it and passes `membership`) + 1 Query (none when the first page is cached and the
-    conversation has not changed since); at most 1 SQL query, none when `people` (names
-    the caller already has, e.g. the inbox beside the conversation) holds every member and
-    sender."""
+    order). 1 BatchGetItem (membership, never cached) + 1 Query (none when the first page
+    is cached and the conversation has not changed since); at most 1 SQL query, none when
+    `people` (names the caller already has, e.g. the inbox beside the conversation) holds
+    every member and sender."""
     limit = rules.page_size_clean(page_size)
     position = cursor_decode(kind=MESSAGES_CURSOR, cursor=cursor)
-    if membership is None:
-        membership = membership_get(user=user, group_uuid=group_uuid)
+    membership = membership_get(user=user, group_uuid=group_uuid)
+    page = _message_page(membership=membership, position=position, limit=limit)
+    return _detail(
+        user=user,
+        membership=membership,
+        messages=page.items,
+        next_position=page.next_position,
+        people=people,
+    )
+
+
+def _message_page(*, membership: Membership, position: dict | None, limit: int) -> Page[Message]:
     group = membership.row.group_uuid
     try:
-        page = cache.first_page(
+        return cache.first_page(
             key=cache.messages_key(group),
             position=position,
             limit=limit,
@@ -210,13 +218,6 @@ def conversation_detail(
         )
     except MalformedKey as exc:
         raise InvalidCursor() from exc
-    return _detail(
-        user=user,
-        membership=membership,
-        messages=page.items,
-        next_position=page.next_position,
-        people=people,
-    )
 
 
 def _detail(
@@ -232,9 +233,7 @@ def _detail(
     senders = {message.sender_uuid for message in messages}
     people = {
         **(people or {}),
-        # The caller's own name too comes through the cache (one read with the others'):
-        # a body kept rendered (`messages_first_page_rendered`) is then retired by it.
-        **people_by_uuid(uuids=(others | senders | {user.uuid}) - (people or {}).keys()),
+        **people_by_uuid(uuids=(others | senders) - (people or {}).keys(), known=(user,)),
     }
     # Read positions are shown only for members who share read receipts.
     sharing = {uuid for uuid in others if uuid in people and people[uuid].shares_read_receipts}
@@ -285,12 +284,24 @@ def messages_first_page_rendered(
     membership read still comes first, on every request (invariant 5), and its version
     guards the body as it does the cached page."""
     membership = membership_get(user=user, group_uuid=group_uuid)
+
+    def build() -> bytes:
+        # Every name through the cache, the caller's too, so that each one guards the body.
+        page = _message_page(
+            membership=membership, position=None, limit=rules.page_size_clean(None)
+        )
+        people = people_by_uuid(uuids={message.sender_uuid for message in page.items})
+        return render(
+            CursorPage(
+                items=[presenters.chat_message_from_record(m, people) for m in page.items],
+                next_cursor=cursor_encode(kind=MESSAGES_CURSOR, position=page.next_position),
+            )
+        )
+
     return cache.rendered(
         key=cache.messages_body_key(membership.row.group_uuid),
         version=membership.conversation.version,
-        build=lambda: render(
-            conversation_detail(user=user, group_uuid=group_uuid, membership=membership).messages
-        ),
+        build=build,
     )
 
 

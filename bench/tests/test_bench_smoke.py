@@ -120,7 +120,9 @@ def test_request_cost_comes_from_instrumentation(quick_run):
     assert uncached["http_attempts"] >= uncached["dynamodb_requests"]
     assert uncached["read_capacity"] > 0
     assert hit["dynamodb_requests"] == 0
-    assert hit["cache"] == {"hit": 1}
+    assert hit["sql_queries"] == 0
+    # The token's user and the rendered page, both from Redis.
+    assert hit["cache"] == {"credentials.hit": 1, "rendered.hit": 1}
     inline = costs[("send", "inline fan-out")]
     assert inline["write_capacity"] > 0
     # INDEXES: the inbox rows' index writes are reported apart from the table's.

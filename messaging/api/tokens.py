@@ -39,10 +39,17 @@ def token_issue(*, user) -> Token:
 
 
 def _credentials_load(key: str) -> tuple[tuple[Any, ...], datetime] | None:
-    token = Token.objects.select_related("user").filter(key=key).first()
-    if token is None:
+    # Column values, as a model is built from (a loaded FieldFile would pickle its whole
+    # instance, password hash and token included).
+    row = (
+        Token.objects.filter(key=key)
+        .values_list("created", *(f"user__{name}" for name in _USER_FIELDS))
+        .first()
+    )
+    if row is None:
         return None
-    return tuple(getattr(token.user, name) for name in _USER_FIELDS), token.created
+    created, *values = row
+    return tuple(values), created
 
 
 class ExpiringTokenAuthentication(TokenAuthentication):

@@ -230,6 +230,8 @@ def test_a_dynamodb_failure_midway_deletes_nobody_and_a_retry_finishes(
     assert not User.objects.filter(handle="alice").exists()
 
 
+# The token's cached credentials are retired once the deletion commits.
+@pytest.mark.django_db(transaction=True)
 def test_deletion_ends_the_person_s_api_tokens(messaging_table, api_client, alice):
     as_alice = api_client(alice)
     assert as_alice.get("/api/message_groups").status_code == 200

@@ -151,7 +151,7 @@ def test_a_cached_token_still_expires(warm, settings):
     assert response.json() == {"detail": "Token expired."}
 
 
-def test_a_cached_user_shows_a_profile_change_at_once(warm, alice):
+def test_a_cached_user_shows_a_profile_change_at_once(warm, alice, bob):
     alice.display_name = "Alice Renamed"
     alice.save()
 

@@ -2,6 +2,7 @@
 reads after every write path (request, stream worker, Lambda), and Redis being down."""
 
 import io
+import json
 import logging
 import time
 
@@ -319,8 +320,6 @@ def test_a_warm_inbox_request_is_served_rendered_with_no_sql_or_dynamodb(
 
 
 def test_the_rendered_inbox_is_the_body_the_serializer_gives(bobs_inbox):
-    import json
-
     warm = bobs_inbox()
     assert bobs_inbox() == warm
 
@@ -406,6 +405,7 @@ def test_a_warm_messages_request_costs_only_the_membership_read(
 ):
     url = f"/api/messages/{group}"
     first = as_bob.get(url).content
+    as_alice.get("/api/message_groups")
     dynamodb_requests.reset()
 
     with django_assert_num_queries(0):
@@ -414,6 +414,9 @@ def test_a_warm_messages_request_costs_only_the_membership_read(
 
     assert again == first == alices
     assert dynamodb_requests == {"BatchGetItem": 2}
+    # The same JSON as the page rendered afresh (asked for indented).
+    indented = as_bob.get(url, HTTP_ACCEPT="application/json; indent=2").content
+    assert json.loads(indented) == json.loads(first)
 
 
 def test_a_non_member_gets_404_even_with_the_body_kept(
