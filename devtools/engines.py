@@ -65,7 +65,7 @@ def redis_cache(*, prefix: str, url: str | None = None) -> dict:
     """Django's CACHES setting on Redis under `prefix`, with the app's own short timeouts."""
     return {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "BACKEND": "cruddur.cache_backend.RedisCache",
             "LOCATION": url or test_redis_url(),
             "KEY_PREFIX": prefix,
             "OPTIONS": {"socket_connect_timeout": 0.5, "socket_timeout": 0.5},
