@@ -18,14 +18,16 @@ class ReusedClientRedisCacheClient(RedisCacheClient):
         self._clients: dict[int, object] = {}
         self._clients_lock = threading.Lock()
 
+    # The pool helpers and `_client` are Django's own, private, so django-stubs lacks them.
     def get_client(self, key=None, *, write=False):
-        index = self._get_connection_pool_index(write)
+        index = self._get_connection_pool_index(write)  # type: ignore[attr-defined]
         client = self._clients.get(index)
         if client is None:
             with self._clients_lock:
                 client = self._clients.get(index)
                 if client is None:
-                    client = self._client(connection_pool=self._get_connection_pool(write))
+                    pool = self._get_connection_pool(write)  # type: ignore[attr-defined]
+                    client = self._client(connection_pool=pool)  # type: ignore[attr-defined]
                     self._clients[index] = client
         return client
 
