@@ -42,6 +42,9 @@ K = TypeVar("K", bound=Hashable)
 
 WARNING_INTERVAL = 60.0
 RETRY_INTERVAL = 0.5
+# A rendered body carries avatar URLs, which S3 signs for an hour (django-storages'
+# default): kept well within that, whatever MESSAGING_CACHE_TTL says.
+RENDERED_MAX_AGE = 300
 
 _warning_lock = threading.Lock()
 _warned_at: float | None = None
@@ -117,8 +120,7 @@ def rendered(*, key: str, build: Callable[[], bytes], version: int | None = None
     Served while every entry `build` read is still at the generation it read (one Redis
     read for the body, one for those generations), so a write or a profile change that
     invalidates any of them retires the body too; `version` as for `first_page`. A body
-    lives no longer than the shortest-lived entry it was made from, so a signed avatar URL
-    in it (S3) is served well within its expiry.
+    lives no longer than the shortest-lived entry it was made from, nor RENDERED_MAX_AGE.
     """
     if not _enabled() or _is_pending(key):
         return build()
@@ -143,7 +145,7 @@ def rendered(*, key: str, build: Callable[[], bytes], version: int | None = None
             cache.set(
                 key,
                 (version, generations, body),
-                timeout=min(map(_timeout, generations.values())),
+                timeout=min(RENDERED_MAX_AGE, *map(_timeout, generations.values())),
             )
         except Exception as exc:
             outage_report(exc, "store")
