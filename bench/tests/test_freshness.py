@@ -45,6 +45,14 @@ def test_later_bench_or_docs_commits_keep_the_report_fresh(repo):
     assert freshness.problem(_report(measured), root=repo) is None
 
 
+def test_later_test_only_commits_keep_the_report_fresh(repo):
+    measured = _commit(repo, "messaging/views.py", "v1")
+    _commit(repo, "messaging/tests/test_views.py", "a steadier test")
+    _commit(repo, "accounts/tests/test_pages.py", "another")
+    assert freshness.problem(_report(measured), root=repo) is None
+    assert freshness.tree_state(root=repo)["dirty_runtime_paths"] == []
+
+
 @pytest.mark.parametrize(
     "path",
     ["messaging/views.py", "accounts/models.py", "templates/base.html", "requirements.lock"],

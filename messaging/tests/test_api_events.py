@@ -235,14 +235,21 @@ def test_an_expired_token_cannot_open_a_stream(asgi_server, alice):
     assert response.json() == {"detail": "Token expired."}
 
 
-def server_database_connections() -> int:
-    """Connections to the test database other than this process's own."""
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT count(*) FROM pg_stat_activity"
-            " WHERE datname = current_database() AND pid <> pg_backend_pid()"
-        )
-        return cursor.fetchone()[0]
+def server_database_connections(*, settle: float = 5.0) -> int:
+    """Connections to the test database other than this process's own, once the count
+    reaches 0 or `settle` seconds have passed: a backend leaves pg_stat_activity a moment
+    after its client closes, and on a loaded machine that moment can outlast the query."""
+    deadline = time.monotonic() + settle
+    while True:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT count(*) FROM pg_stat_activity"
+                " WHERE datname = current_database() AND pid <> pg_backend_pid()"
+            )
+            count = cursor.fetchone()[0]
+        if count == 0 or time.monotonic() >= deadline:
+            return count
+        time.sleep(0.05)
 
 
 def test_open_streams_hold_no_database_connection(asgi_server, alice, bob):
