@@ -11,7 +11,7 @@ from datetime import date, datetime, timedelta
 from django import template
 from django.conf import settings
 from django.utils import timezone
-from django.utils.html import escape
+from django.utils.html import escape, format_html
 from django.utils.safestring import SafeString, mark_safe
 
 from messaging.presenters import person_from_user
@@ -37,12 +37,34 @@ def avatar_look(person_uuid) -> dict:
     }
 
 
-@register.inclusion_tag("includes/avatar.html")
-def avatar(who, size: int = 40):
+@register.simple_tag
+def avatar(who, size: int = 40) -> SafeString:
     """A person's avatar, or their initials on colours fixed by their uuid (so they
-    never change with their name). Takes a `Person` or a user."""
+    never change with their name). Takes a `Person` or a user. Built with `format_html`
+    rather than a template: a page shows forty of them, and rendering a template each
+    time was a tenth of the page's time."""
     person = who if isinstance(who, Person) else person_from_user(who)
-    return {"person": person, "size": size, **avatar_look(person.uuid)}
+    title = f"{person.display_name} (@{person.handle})"
+    if person.avatar_url:
+        return format_html(
+            '<img class="avatar" src="{}" alt="" width="{}" height="{}" loading="lazy"'
+            ' title="{}">',
+            person.avatar_url,
+            size,
+            size,
+            title,
+        )
+    look = avatar_look(person.uuid)
+    return format_html(
+        '<span class="avatar avatar--initials" style="--size: {}px; --hue: {}; --hue2: {};'
+        ' --angle: {}deg" aria-hidden="true" title="{}">{}</span>',
+        size,
+        look["hue"],
+        look["hue2"],
+        look["angle"],
+        title,
+        person.initials,
+    )
 
 
 @register.filter

@@ -1,4 +1,5 @@
 import uuid
+from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -7,6 +8,7 @@ from django.utils import timezone
 
 from messaging.templatetags.cruddur import (
     avatar,
+    avatar_look,
     day_label,
     exact_time,
     linkify,
@@ -42,20 +44,33 @@ def test_initials_colour_follows_the_uuid_not_the_name():
     person_uuid = uuid.uuid4()
     before = avatar(Person(uuid=person_uuid, handle="bob", display_name="Bob Builder"))
     after = avatar(Person(uuid=person_uuid, handle="bob", display_name="Robert"))
-    assert before["hue"] == after["hue"]
-    assert (before["person"].initials, after["person"].initials) == ("BB", "R")
+    hue = f"--hue: {avatar_look(person_uuid)['hue']};"
+    assert hue in before and hue in after
+    assert before.endswith(">BB</span>") and after.endswith(">R</span>")
 
 
 def test_two_people_with_the_same_initials_get_different_second_cues():
     number = (5 << 16) + 10
-    first = avatar(Person(uuid=uuid.UUID(int=number), handle="bob", display_name="Bob Builder"))
-    second = avatar(
-        Person(uuid=uuid.UUID(int=number + 360 * 1000), handle="bb", display_name="Bea Best")
-    )
+    first = avatar_look(uuid.UUID(int=number))
+    second = avatar_look(uuid.UUID(int=number + 360 * 1000))
 
     # Same first hue by construction; the second colour or the split still differ.
     assert first["hue"] == second["hue"]
     assert (first["hue2"], first["angle"]) != (second["hue2"], second["angle"])
+
+
+def test_an_avatar_escapes_the_name_and_shows_the_picture_when_there_is_one():
+    person = Person(
+        uuid=uuid.uuid4(), handle="eve", display_name='Eve "<b>', avatar_url="/media/a?x=1&y=2"
+    )
+
+    html = avatar(person, 32)
+
+    assert html == (
+        '<img class="avatar" src="/media/a?x=1&amp;y=2" alt="" width="32" height="32"'
+        ' loading="lazy" title="Eve &quot;&lt;b&gt; (@eve)">'
+    )
+    assert "<b>" not in avatar(replace(person, avatar_url=None))
 
 
 @pytest.mark.parametrize(
