@@ -17,6 +17,7 @@ from pathlib import Path
 import pytest
 
 from devtools import dynamodb_local
+from devtools.processes import alive, descendants
 
 ROOT = Path(__file__).resolve().parents[2]
 GRACEFUL_TIMEOUT = 6
@@ -105,34 +106,8 @@ def _serve(settings_module: str, table: str, tmp_path: Path):
         running.wait_alive()
         yield running
     finally:
-        _stop_group(process)
-
-
-def _stop_group(process: subprocess.Popen) -> None:
-    """SIGTERM to the server's whole process group, then SIGKILL to what is left."""
-    for stop in (signal.SIGTERM, signal.SIGKILL):
-        try:
-            os.killpg(process.pid, stop)
-        except ProcessLookupError:
-            break
-        try:
-            process.wait(timeout=GRACEFUL_TIMEOUT + EXIT_SLACK)
-        except subprocess.TimeoutExpired:
-            continue
-        # The master is gone; its workers may not be yet.
-        deadline = time.monotonic() + EXIT_SLACK
-        while _group_alive(process.pid) and time.monotonic() < deadline:
-            time.sleep(0.05)
-        if not _group_alive(process.pid):
-            break
-
-
-def _group_alive(pgid: int) -> bool:
-    try:
-        os.killpg(pgid, 0)
-    except ProcessLookupError:
-        return False
-    return True
+        # SIGTERM to the group, SIGKILL to what is left after 10 s.
+        dynamodb_local.stop(process)
 
 
 @pytest.fixture
@@ -221,34 +196,14 @@ def test_sigterm_ends_an_open_event_stream_and_exits_0(server_with_test_views):
     assert "SIGKILL" not in server.output()
 
 
-def _children(pid: int) -> set[int]:
-    found = set()
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            fields = stat.read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        if int(fields[1]) == pid:
-            found.add(int(stat.parent.name))
-    return found
-
-
-def _alive(pid: int) -> bool:
-    try:
-        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
-    except OSError:
-        return False
-    return state != "Z"
-
-
 @pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads Linux's process table")
 def test_stopping_the_server_leaves_none_of_its_workers(messaging_table, tmp_path):
     serving = _serve("cruddur.settings", messaging_table.name, tmp_path)
     server = next(serving)
     assert server.get("/healthz")[0] == 200
-    workers = _children(server.process.pid)
+    workers = descendants(server.process.pid)
     assert workers
 
     serving.close()
 
-    assert [pid for pid in workers if _alive(pid)] == []
+    assert [pid for pid in workers if alive(pid)] == []

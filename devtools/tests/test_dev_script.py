@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 
 from devtools.dynamodb_local import free_port, port_open
+from devtools.processes import alive, descendants
 
 ROOT = Path(__file__).resolve().parents[2]
 START_SECONDS = 180
@@ -41,37 +42,6 @@ def project_copy(target: Path) -> Path:
     for shared in (".venv", "node_modules"):
         (target / shared).symlink_to((ROOT / shared).resolve())
     return target
-
-
-def _parents() -> dict[int, int]:
-    parents = {}
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                stat = (entry / "stat").read_text()
-            except OSError:
-                continue
-            # The command name (field 2) may hold spaces; it ends at the last ")".
-            fields = stat[stat.rindex(")") + 2 :].split()
-            parents[int(entry.name)] = int(fields[1])
-    return parents
-
-
-def descendants(pid: int) -> set[int]:
-    parents = _parents()
-    found, frontier = set(), {pid}
-    while frontier:
-        frontier = {child for child, parent in parents.items() if parent in frontier} - found
-        found |= frontier
-    return found
-
-
-def alive(pid: int) -> bool:
-    try:
-        state = Path(f"/proc/{pid}/stat").read_text()
-    except OSError:
-        return False
-    return state[state.rindex(")") + 2] != "Z"
 
 
 def http_ok(url: str) -> bool:
