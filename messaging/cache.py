@@ -122,7 +122,9 @@ def rendered(*, key: str, build: Callable[[], bytes], version: int | None = None
     invalidates any of them retires the body too; `version` as for `first_page`. A body
     lives no longer than the shortest-lived entry it was made from, nor RENDERED_MAX_AGE.
     """
-    if not _enabled() or _is_pending(key):
+    # A body's key is never invalidated itself (its parts' generations retire it), so it
+    # is never pending.
+    if not _enabled():
         return build()
     try:
         entry = cache.get(key)
@@ -165,16 +167,14 @@ def credentials(*, token_key: str, load: Callable[[], T | None]) -> T | None:
     key = credentials_key(token_key)
     if _is_pending(key):
         return load()
-    generation_key = cache_keys.generation_key(key)
     try:
-        found = cache.get_many([key, generation_key])
+        found, generation = _lookup(key, version=None)
     except Exception as exc:
         outage_report(exc, "read")
         return load()
-    generation, entry = found.get(generation_key), found.get(key)
-    if _fresh(entry, generation=generation, version=None):
+    if found is not _MISSING:
         stats.incr("cache.credentials.hit")
-        return cast(T, entry[2])
+        return cast(T, found)
     stats.incr("cache.credentials.miss")
     loaded = load()
     if loaded is None:
@@ -284,6 +284,21 @@ def _fresh(
     )
 
 
+# What `_lookup` finds for an entry that is absent or no longer current.
+_MISSING = object()
+
+
+def _lookup(key: str, *, version: int | None) -> tuple[object, int | None]:
+    """The value stored under `key` if it is current (else _MISSING), and the key's
+    generation: one Redis read. Raises what the cache raises."""
+    generation_key = cache_keys.generation_key(key)
+    found = cache.get_many([key, generation_key])
+    generation, entry = found.get(generation_key), found.get(key)
+    if _fresh(entry, generation=generation, version=version):
+        return entry[2], generation
+    return _MISSING, generation
+
+
 def _generation_start(key: str) -> int | None:
     """First read since the generation expired (or ever): start one no write made,
     unless a writer sets one first."""
@@ -298,18 +313,16 @@ def _cached(*, key: str, load: Callable[[], T], version: int | None) -> T:
     if _is_pending(key):
         _read(key, None)
         return load()
-    generation_key = cache_keys.generation_key(key)
     try:
-        found = cache.get_many([key, generation_key])
+        found, generation = _lookup(key, version=version)
     except Exception as exc:
         outage_report(exc, "read")
         _read(key, None)
         return load()
-    generation, entry = found.get(generation_key), found.get(key)
-    if _fresh(entry, generation=generation, version=version):
+    if found is not _MISSING:
         stats.incr("cache.hit")
         _read(key, generation)
-        return cast(T, entry[2])
+        return cast(T, found)
     stats.incr("cache.miss")
     if generation is None:
         try:

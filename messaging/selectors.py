@@ -237,9 +237,6 @@ def _detail(
     }
     # Read positions are shown only for members who share read receipts.
     sharing = {uuid for uuid in others if uuid in people and people[uuid].shares_read_receipts}
-    items: list[ChatMessage] = [
-        presenters.chat_message_from_record(message, people) for message in messages
-    ]
     mine = [message for message in messages if message.sender_uuid == user.uuid]
     seen_by: tuple[Person, ...] = ()
     if mine and mine[-1] is messages[-1]:
@@ -255,12 +252,19 @@ def _detail(
     )
     return ConversationDetail(
         conversation=presenters.conversation_from_row(membership.row, people, states=states),
-        messages=CursorPage(
-            items=items, next_cursor=cursor_encode(kind=MESSAGES_CURSOR, position=next_position)
-        ),
+        messages=_chat_page(messages, next_position, people),
         seen_by=seen_by,
         blocked=user.uuid in record.blocked_by,
         read_marker=(membership, newest),
+    )
+
+
+def _chat_page(
+    messages: list[Message], next_position: dict | None, people: dict[uuid.UUID, Person]
+) -> CursorPage[ChatMessage]:
+    return CursorPage(
+        items=[presenters.chat_message_from_record(message, people) for message in messages],
+        next_cursor=cursor_encode(kind=MESSAGES_CURSOR, position=next_position),
     )
 
 
@@ -291,12 +295,7 @@ def messages_first_page_rendered(
             membership=membership, position=None, limit=rules.page_size_clean(None)
         )
         people = people_by_uuid(uuids={message.sender_uuid for message in page.items})
-        return render(
-            CursorPage(
-                items=[presenters.chat_message_from_record(m, people) for m in page.items],
-                next_cursor=cursor_encode(kind=MESSAGES_CURSOR, position=page.next_position),
-            )
-        )
+        return render(_chat_page(page.items, page.next_position, people))
 
     return cache.rendered(
         key=cache.messages_body_key(membership.row.group_uuid),
