@@ -178,7 +178,12 @@ else:
 # time; AWS_ENDPOINT_URL_DYNAMODB(_STREAMS) are read by botocore itself.
 MESSAGING_TABLE = os.environ.get("MESSAGING_TABLE", "cruddur-messages")
 MESSAGING_FANOUT = os.environ.get("MESSAGING_FANOUT", "inline")
+# Seconds Redis may keep a first page of conversation data (inbox, messages, the badge)
+# and the API bodies made from them; 0 reads every page from DynamoDB.
 MESSAGING_CACHE_TTL = int(os.environ.get("MESSAGING_CACHE_TTL", "600"))
+# Seconds Redis may keep a person's name, avatar and receipt setting (a profile save
+# retires the entry at once); 0 reads them from Postgres on every page.
+MESSAGING_PEOPLE_CACHE_TTL = int(os.environ.get("MESSAGING_PEOPLE_CACHE_TTL", "600"))
 # Seconds a write takes to settle in AWS's eventually consistent index: a page read
 # sooner is cached only until then.
 MESSAGING_CACHE_SETTLE = float(os.environ.get("MESSAGING_CACHE_SETTLE", "1.0"))

@@ -5,7 +5,10 @@ the default page size, the navigation badge, and each person's name, avatar and 
 setting (the pages' rows name people by uuid; a profile save invalidates its entry, see
 `messaging.receivers`, so a new name shows at once). On top of those, `rendered` keeps an
 API response body made from them, served while every entry it was made from is current,
-and `credentials` the user an API token signs in. Not cached: the membership read
+and `credentials` the user an API token signs in. Each kind has its own TTL (pages and
+bodies MESSAGING_CACHE_TTL, people MESSAGING_PEOPLE_CACHE_TTL, tokens
+API_TOKEN_CACHE_TTL; 0 turns that kind off), so pages read from DynamoDB still take
+names and tokens from the cache. Not cached: the membership read
 (invariant 5 reads the caller's own row, strongly consistent, on every visit).
 
 Every write path invalidates (see `cache_keys` for why generations, not deletes): the
@@ -68,7 +71,19 @@ def _read(key: str, generation: int | None) -> None:
 
 
 def _enabled() -> bool:
+    """Whether pages (and bodies made from them) are cached. Names and tokens have TTLs
+    of their own: a page read from DynamoDB still takes them from the cache."""
     return bool(settings.MESSAGING_CACHE_TTL > 0)
+
+
+def _longest_ttl() -> int:
+    return int(
+        max(
+            settings.MESSAGING_CACHE_TTL,
+            settings.MESSAGING_PEOPLE_CACHE_TTL,
+            settings.API_TOKEN_CACHE_TTL,
+        )
+    )
 
 
 def outage_report(exc: Exception, action: str) -> None:
@@ -162,7 +177,7 @@ def credentials(*, token_key: str, load: Callable[[], T | None]) -> T | None:
     nothing. A token's first entry is loaded again after its generation starts: a
     revocation that raced the first load is then either seen or moves the generation on.
     """
-    if not _enabled():
+    if settings.API_TOKEN_CACHE_TTL <= 0:
         return load()
     key = credentials_key(token_key)
     if _is_pending(key):
@@ -194,7 +209,7 @@ def credentials(*, token_key: str, load: Callable[[], T | None]) -> T | None:
         cache.set(
             key,
             (generation, None, loaded),
-            timeout=min(settings.API_TOKEN_CACHE_TTL, settings.MESSAGING_CACHE_TTL),
+            timeout=settings.API_TOKEN_CACHE_TTL,
         )
     except Exception as exc:
         outage_report(exc, "store")
@@ -214,11 +229,15 @@ def _current_body(entry: object, *, version: int | None) -> TypeGuard[tuple[Any,
     )
 
 
-def values(*, keys: Mapping[str, K], load: Callable[[set[K]], dict[K, T]]) -> dict[K, T]:
+def values(*, keys: Mapping[str, K], load: Callable[[set[K]], dict[K, T]], ttl: int) -> dict[K, T]:
     """`load`'s value for each id (`keys` maps a cache key to its id), each entry checked
-    against its generation like a page: one Redis read for them all, then `load` for the
-    misses only and one write to store them. An id `load` does not return is left out."""
-    if not _enabled() or not keys:
+    against its generation like a page and kept for `ttl` seconds (0: not cached): one
+    Redis read for them all, then `load` for the misses only and one write to store
+    them. An id `load` does not return is left out."""
+    if ttl <= 0 or not keys:
+        # Nothing guards what `load` returns, so no body made from it is kept.
+        for key in keys:
+            _read(key, None)
         return load(set(keys.values()))
     usable = [key for key in keys if not _is_pending(key)]
     for key in keys.keys() - set(usable):
@@ -265,7 +284,7 @@ def values(*, keys: Mapping[str, K], load: Callable[[set[K]], dict[K, T]]) -> di
                 for key, generation in generations.items()
                 if generation is not None and keys[key] in loaded
             },
-            timeout=int(settings.MESSAGING_CACHE_TTL),
+            timeout=ttl,
         )
     except Exception as exc:
         outage_report(exc, "store")
@@ -359,7 +378,7 @@ def _timeout(generation: int) -> int:
 
 def pages_invalidate(*, keys: Iterable[str]) -> None:
     keys = list(keys)
-    if not keys or not _enabled():
+    if not keys or _longest_ttl() <= 0:
         return
     if not _set_generations(keys):
         _retry_later(keys)
@@ -385,7 +404,7 @@ def _is_pending(key: str) -> bool:
 
 def _retry_later(keys: list[str]) -> None:
     global _retrier
-    until = time.monotonic() + settings.MESSAGING_CACHE_TTL
+    until = time.monotonic() + _longest_ttl()
     with _pending_lock:
         for key in keys:
             _pending[key] = until

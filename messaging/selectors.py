@@ -5,6 +5,7 @@ from collections.abc import Callable, Iterable, Iterator
 from datetime import UTC, datetime
 from functools import partial
 
+from django.conf import settings
 from django.db.models import Q
 
 from accounts.models import User
@@ -41,6 +42,7 @@ def people_by_uuid(
         profiles = cache.values(
             keys={cache.person_key(user_uuid): user_uuid for user_uuid in missing},
             load=_profiles_load,
+            ttl=settings.MESSAGING_PEOPLE_CACHE_TTL,
         )
         for profile in profiles.values():
             people[profile["uuid"]] = presenters.person_from_profile(profile)

@@ -125,6 +125,29 @@ def test_a_cached_token_signs_in_with_no_sql(warm, django_assert_num_queries):
     assert response.status_code == 200
 
 
+def test_a_token_is_cached_even_with_the_page_cache_off(
+    messaging_table, token, settings, django_assert_num_queries
+):
+    settings.MESSAGING_CACHE_TTL = 0
+    client = with_token(token.key)
+    assert client.get("/api/message_groups").status_code == 200
+
+    # Alice's inbox is empty, so the token was the request's only query.
+    with django_assert_num_queries(0):
+        assert client.get("/api/message_groups").status_code == 200
+
+
+def test_token_cache_ttl_zero_looks_the_token_up_on_every_request(
+    messaging_table, token, settings, django_assert_num_queries
+):
+    settings.API_TOKEN_CACHE_TTL = 0
+    client = with_token(token.key)
+    assert client.get("/api/message_groups").status_code == 200
+
+    with django_assert_num_queries(1):
+        assert client.get("/api/message_groups").status_code == 200
+
+
 def test_deactivating_the_user_refuses_their_cached_token_at_once(warm, alice):
     alice.is_active = False
     alice.save()

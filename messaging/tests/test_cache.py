@@ -112,7 +112,7 @@ def test_a_name_read_while_the_profile_changes_is_never_served_afterwards(cached
         return profiles
 
     stale = messaging_cache.values(
-        keys={messaging_cache.person_key(alice.uuid): alice.uuid}, load=load_then_rename
+        keys={messaging_cache.person_key(alice.uuid): alice.uuid}, load=load_then_rename, ttl=600
     )
 
     assert stale[alice.uuid]["display_name"] == "Alice Liddell"
@@ -201,6 +201,34 @@ def test_ttl_zero_disables_the_cache(messaging_table, settings, group, bob, dyna
     selectors.inbox_list(user=bob)
     assert dynamodb_requests == {"Query": 2}
     assert cache.get(cache_keys.inbox_key(bob.uuid)) is None
+
+
+def test_pages_read_from_dynamodb_still_take_names_from_the_cache(
+    messaging_table, settings, group, alice, bob, dynamodb_requests, django_assert_num_queries
+):
+    settings.MESSAGING_CACHE_TTL = 0
+    selectors.inbox_list(user=bob)
+    dynamodb_requests.reset()
+
+    with django_assert_num_queries(0):
+        page = selectors.inbox_list(user=bob)
+    alice.display_name = "Alice Renamed"
+    alice.save()
+    renamed = selectors.inbox_list(user=bob)
+
+    assert dynamodb_requests == {"Query": 2}
+    assert page.items[0].other.display_name == "Alice Liddell"
+    assert renamed.items[0].other.display_name == "Alice Renamed"
+
+
+def test_people_ttl_zero_reads_names_from_postgres_each_time(
+    messaging_table, settings, group, bob, django_assert_num_queries
+):
+    settings.MESSAGING_PEOPLE_CACHE_TTL = 0
+    selectors.inbox_list(user=bob)
+
+    with django_assert_num_queries(1):
+        selectors.inbox_list(user=bob)
 
 
 def test_reads_and_writes_work_with_redis_down_and_warn_once(
@@ -338,6 +366,18 @@ def test_a_new_message_retires_the_rendered_inbox(bobs_inbox, alice, group):
 
 
 def test_a_profile_change_retires_the_rendered_inbox(bobs_inbox, alice):
+    assert b"Alice Liddell" in bobs_inbox()
+
+    alice.display_name = "Alice Renamed"
+    alice.save()
+
+    assert b"Alice Renamed" in bobs_inbox()
+
+
+def test_with_names_uncached_a_profile_change_still_shows_in_the_next_inbox_body(
+    bobs_inbox, alice, settings
+):
+    settings.MESSAGING_PEOPLE_CACHE_TTL = 0
     assert b"Alice Liddell" in bobs_inbox()
 
     alice.display_name = "Alice Renamed"
