@@ -46,7 +46,7 @@ def everything(*, stack: Stack, sizes: dict, out: Path, step) -> dict:
     stack.wait_ready()
     meter = Meter()
     results.update(_requests(meter, people, endpoints, cached.url, uncached.url, sizes, step))
-    results.update(_scale(meter, people, peer, uncached.url, sizes, step))
+    results.update(_scale(meter, people, peer, cached.url, uncached.url, sizes, step))
     step("one send at each unread backlog, inline and stream")
     results["backlog"] = backlog.backlog(
         meter=meter, stack=stack, cases=people["backlogs"], rounds=sizes["rounds"]
@@ -61,7 +61,11 @@ def everything(*, stack: Stack, sizes: dict, out: Path, step) -> dict:
     )
     step(f"fan-out lag over {sizes['fanout_sends']} sends (stream mode)")
     results["fanout"] = fanout.fanout_lag(
-        url=cached.url, stack=stack, pairs=people["pairs"], sends=sizes["fanout_sends"]
+        url=cached.url,
+        stack=stack,
+        meter=meter,
+        pairs=people["pairs"],
+        sends=sizes["fanout_sends"],
     )
     step(
         f"live events: {sizes['live_sends']} sends per fan-out mode to an open stream, then"
@@ -186,7 +190,7 @@ def _requests(meter, people, endpoints, cached_url, uncached_url, sizes, step) -
     return results
 
 
-def _scale(meter, people, peer, uncached_url, sizes, step) -> dict:
+def _scale(meter, people, peer, cached_url, uncached_url, sizes, step) -> dict:
     conversation = {
         "small": (sizes["conversation_small"], people["alice"], people["small_group"]),
         "large": (sizes["conversation_large"], people["carol"], people["large_group"]),
@@ -217,6 +221,7 @@ def _scale(meter, people, peer, uncached_url, sizes, step) -> dict:
     step("scale: the pages, small vs large, ours and the peer's, alternated")
     pages = scale.page_scale(
         meter=meter,
+        cached_url=cached_url,
         uncached_url=uncached_url,
         cases={
             "conversation": {k: (n, p, f"/messages/{g}") for k, (n, p, g) in conversation.items()},

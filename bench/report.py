@@ -106,14 +106,16 @@ def _scale_targets(results: dict) -> list[dict]:
                 f"{kind} page ({sizes}): latency ratio", case["latency_ratio"], at_most=1.25
             )
         )
-        for label, stat in case.get("versus_peer", {}).items():
-            rows.append(
-                _spread_target(
-                    f"{kind} page at {case[label]['size']:,}: postman p50 / ours",
-                    stat,
-                    at_least=1,
+        for versus, cache in (("versus_peer", "disabled"), ("versus_peer_cached", "on")):
+            for label, stat in case.get(versus, {}).items():
+                rows.append(
+                    _spread_target(
+                        f"{kind} page at {case[label]['size']:,}, our cache {cache}:"
+                        " postman p50 / ours",
+                        stat,
+                        at_least=1,
+                    )
                 )
-            )
     return rows
 
 

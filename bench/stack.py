@@ -8,10 +8,12 @@ Everything started here is stopped by `Stack.close()`, which `run.py` calls from
 
 import json
 import os
+import signal
 import subprocess
 import sys
 import time
 import uuid
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -173,6 +175,17 @@ class Stack:
     @property
     def worker_stats(self) -> Path:
         return self.workdir / "worker-stats.json"
+
+    @contextmanager
+    def worker_paused(self):
+        """The stream worker stopped (SIGSTOP) for the block, so something else may be
+        the first to apply the stream's records; it carries on from where it was."""
+        (worker,) = [server for server in self.servers if server.name == "stream"]
+        os.killpg(worker.process.pid, signal.SIGSTOP)
+        try:
+            yield
+        finally:
+            os.killpg(worker.process.pid, signal.SIGCONT)
 
     def worker_counters(self) -> dict:
         """The stream worker's DynamoDB counters so far (see bench/worker.py)."""

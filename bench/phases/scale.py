@@ -55,11 +55,19 @@ def session_key(user) -> str:
 
 
 def page_scale(
-    *, meter: Meter, uncached_url: str, cases: dict, peer: dict | None, seconds: float, rounds: int
+    *,
+    meter: Meter,
+    cached_url: str,
+    uncached_url: str,
+    cases: dict,
+    peer: dict | None,
+    seconds: float,
+    rounds: int,
 ) -> dict:
     """`cases`: kind -> {"small"/"large": (size, person, path)}, HTML pages for a signed-in
-    session (cache disabled). `peer`: the same kinds and labels from bench.peer.seed, or
-    None when the peer is not part of the run."""
+    session, from the cache-disabled gunicorn ("ours") and, as shipped, from the one with
+    the cache on ("cached", every view a hit after the first). `peer`: the same kinds and
+    labels from bench.peer.seed, or None when the peer is not part of the run."""
     results = {}
     for kind, sides in cases.items():
         case = {}
@@ -67,10 +75,11 @@ def page_scale(
         for label, (size, _, path) in sides.items():
             client = Client()
             client.cookies["sessionid"] = sessions[label]
+            call = functools.partial(client.get, path)
             with override_settings(MESSAGING_CACHE_TTL=0):
-                call = functools.partial(client.get, path)
                 cost = measured(call, meter=meter, expect=200, label=path, rows=page_rows)
-            case[label] = {"size": size, "path": path, **cost}
+            cached = measured(call, meter=meter, expect=200, label=path, rows=page_rows)
+            case[label] = {"size": size, "path": path, **cost, "cached": cached}
         samplers = {
             f"ours_{label}": load.wrk_sampler(
                 url=uncached_url + sides[label][2],
@@ -80,6 +89,13 @@ def page_scale(
             )
             for label in LABELS
         }
+        for label in LABELS:
+            samplers[f"cached_{label}"] = load.wrk_sampler(
+                url=cached_url + sides[label][2],
+                headers=load.session_headers(sessions[label]),
+                seconds=seconds,
+                c=1,
+            )
         if peer is not None:
             for label in LABELS:
                 side = peer[kind][label]
@@ -99,11 +115,18 @@ def page_scale(
                 label: stats.ratio(samples[f"peer_{label}"], samples[f"ours_{label}"])
                 for label in LABELS
             }
+            case["versus_peer_cached"] = {
+                label: stats.ratio(samples[f"peer_{label}"], samples[f"cached_{label}"])
+                for label in LABELS
+            }
         results[kind] = case
     return results
 
 
+SIDES = ("ours", "cached", "peer")
+
+
 def _round_order(item) -> tuple:
-    # ours_small, peer_small, ours_large, peer_large: each pair side by side in time.
+    # ours, cached and peer at the small size, then at the large: each side by side in time.
     side, label = item[0].split("_")
-    return (LABELS.index(label), side != "ours")
+    return (LABELS.index(label), SIDES.index(side))

@@ -148,8 +148,14 @@ def test_pages_are_measured_against_the_peer(quick_run):
     pages = quick_run["results"]["pages"]
     for kind in ("conversation", "inbox"):
         assert set(pages[kind]["versus_peer"]) == {"small", "large"}
+        assert set(pages[kind]["versus_peer_cached"]) == {"small", "large"}
         for label in ("small", "large"):
             assert pages[kind][label]["dynamodb_requests"] >= 1
+            # As shipped, a warm inbox page reads nothing from DynamoDB; a conversation
+            # page makes only its membership read.
+            assert pages[kind][label]["cached"]["dynamodb_by_operation"] == (
+                {"BatchGetItem": 1} if kind == "conversation" else {}
+            )
             assert pages[kind][label]["rows"] == pages[kind]["peer"][label]["rows"]
             assert pages[kind]["peer"][label]["sql_queries"] >= 1
 
@@ -169,10 +175,15 @@ def test_backlog_rows_measure_both_fan_out_modes(quick_run):
     assert all(row["worker_writes"]["median"] >= 2 for row in stream_rows)
 
 
-def test_the_stream_workers_requests_are_in_the_fan_out_row(quick_run):
+def test_the_stream_workers_and_the_lambdas_requests_are_in_the_fan_out_rows(quick_run):
     fanout = quick_run["results"]["fanout"]
     assert fanout["worker"]["dynamodb_by_operation"]["UpdateItem"] >= fanout["sends"]
     assert fanout["worker"]["dynamodb_by_operation"]["GetRecords"] >= 1
+    # The Lambda, first to apply its sends, moves every recipient's row.
+    function = fanout["lambda"]
+    assert function["sends"] >= 1
+    assert function["dynamodb_by_operation"].get("UpdateItem", 0) >= function["sends"]
+    assert (function["failures"], function["unseen"]) == (0, 0)
 
 
 def test_live_events_reach_open_streams_from_both_fan_out_modes(quick_run):
