@@ -49,7 +49,11 @@ def everything(*, stack: Stack, sizes: dict, out: Path, step) -> dict:
     results.update(_scale(meter, people, peer, cached.url, uncached.url, sizes, step))
     step("one send at each unread backlog, inline and stream")
     results["backlog"] = backlog.backlog(
-        meter=meter, stack=stack, cases=people["backlogs"], rounds=sizes["rounds"]
+        meter=meter,
+        stack=stack,
+        cases=people["backlogs"],
+        rounds=sizes["rounds"],
+        sends=sizes["backlog_sends"],
     )
     step("one send in a group of 8 against one in a pair (inline)")
     results["group_of_8"] = backlog.group_versus_pair(
@@ -58,6 +62,7 @@ def everything(*, stack: Stack, sizes: dict, out: Path, step) -> dict:
         pair=people["backlogs"][min(people["backlogs"])],
         group=people["group_of_8"],
         rounds=sizes["rounds"],
+        sends=sizes["backlog_sends"],
     )
     step(f"fan-out lag over {sizes['fanout_sends']} sends (stream mode)")
     results["fanout"] = fanout.fanout_lag(

@@ -310,14 +310,16 @@ def _backlog_rows(case: dict) -> list[list]:
 
 def backlog(results: dict) -> list[str]:
     group = _group_line(results["group_of_8"])
+    sends = results["meta"]["sizes"].get("backlog_sends", 1)
     return [
         "## 4. One send against the recipient's unread backlog",
         "",
         "A conversation whose recipient has that many unread messages (bulk-loaded), then"
-        " one reply through the API in process, inline and stream fan-out, alternated. In"
-        " stream mode the worker's capacity for the same message (from its own meter) is"
-        " added to the request's, and \"applied\" is the time until the recipient's row"
-        " shows it.",
+        " replies through the API in process, inline and stream fan-out, alternated:"
+        f" {sends} a side each round, the round's sample their median latency and mean"
+        " cost. In stream mode the worker's capacity for the same message (from its own"
+        ' meter) is added to the request\'s, and "applied" is the time until the'
+        " recipient's row shows it.",
         "",
         md_table(
             [
@@ -344,7 +346,7 @@ def _group_line(case: dict | None) -> str:
         return f"Group of 8 vs pair: failed ({(case['group'] | case['pair']).get('error')})."
     ratio = case["versus_pair"]["write_capacity"]
     return (
-        f"Group of {case['members']} vs pair, one inline send: write capacity"
+        f"Group of {case['members']} vs pair, inline sends (as above): write capacity"
         f" {_spread_cell(case['group']['write_capacity'])} vs"
         f" {_spread_cell(case['pair']['write_capacity'])},"
         f" ratio {_spread_cell(ratio)}; request ms"
