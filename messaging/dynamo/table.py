@@ -498,6 +498,14 @@ class MessagingTable(TableAccess):
         """
         return sum(self._row_advance(message, member) for member in sorted(message.member_uuids))
 
+    @gateway_errors
+    def inbox_row_read_own(self, *, message: Message) -> bool:
+        """Access pattern: stream fan-out, the sender's row reads up to their own message
+        (one conditional UpdateItem, forward only): what `inbox_rows_advance` gives the
+        sender, for a message whose rows a later one of the same batch already carried
+        forward. Returns whether the row changed."""
+        return self._read_up_to(message, message.sender_uuid)
+
     def _row_advance(self, message: Message, member: uuid.UUID) -> bool:
         try:
             self.client.update_item(

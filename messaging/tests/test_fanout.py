@@ -94,6 +94,45 @@ def test_out_of_order_records_end_on_the_newest_message_and_count_each_once(
     assert bob_row.unread_count == 5
 
 
+def test_a_burst_into_one_conversation_moves_each_row_once(
+    messaging_table, group, alice, bob, dynamodb_requests
+):
+    messages = replies(group, alice, bob, 20)
+    dynamodb_requests.reset()
+
+    result = records_apply(
+        records=[stream_record(message_item(m)) for m in messages], table=messaging_table
+    )
+    requests = dict(dynamodb_requests.calls)
+
+    alice_row, bob_row = rows(messaging_table, group, alice, bob)
+    assert requests == {"UpdateItem": 2}
+    assert (result.failed, result.updated, len(result.messages)) == ([], 2, 20)
+    assert bob_row.last_message_body == alice_row.last_message_body == "reply 20"
+    assert (alice_row.unread_count, bob_row.unread_count) == (0, 21)
+
+
+def test_each_sender_in_a_batch_reads_up_to_their_own_last_message(
+    messaging_table, group, alice, bob, dynamodb_requests
+):
+    first, second, third = replies(group, alice, bob, 3)
+    bobs = replace(second, sender_uuid=bob.uuid, body="from bob")
+    dynamodb_requests.reset()
+
+    records_apply(
+        records=[stream_record(message_item(m)) for m in (third, bobs, first)],
+        table=messaging_table,
+    )
+    requests = dict(dynamodb_requests.calls)
+
+    alice_row, bob_row = rows(messaging_table, group, alice, bob)
+    # The newest moves both rows; Bob's own message moves his read position (its
+    # caught-up form is tried first, and refused: a newer message is on his row).
+    assert requests == {"UpdateItem": 4}
+    assert bob_row.last_message_body == alice_row.last_message_body == "reply 3"
+    assert (alice_row.unread_count, bob_row.unread_count) == (0, 1)
+
+
 def test_remove_modify_and_foreign_items_are_skipped_and_change_nothing(
     messaging_table, group, alice, bob
 ):
