@@ -503,8 +503,9 @@ class MessagingTable(TableAccess):
         """Access pattern: stream fan-out, the sender's row reads up to their own message
         (one conditional UpdateItem, forward only): what `inbox_rows_advance` gives the
         sender, for a message whose rows a later one of the same batch already carried
-        forward. Returns whether the row changed."""
-        return self._read_up_to(message, message.sender_uuid)
+        forward. That later message stays unread, so the row is never caught up and the
+        badge flag stays. Returns whether the row changed."""
+        return self._read_up_to(message, message.sender_uuid, forms=(False,))
 
     def _row_advance(self, message: Message, member: uuid.UUID) -> bool:
         try:
@@ -543,13 +544,17 @@ class MessagingTable(TableAccess):
             },
         )
 
-    def _read_up_to(self, message: Message, member: uuid.UUID) -> bool:
+    def _read_up_to(
+        self, message: Message, member: uuid.UUID, forms: tuple[bool, ...] = (True, False)
+    ) -> bool:
+        """`member`'s read position moved up to `message`: each form in turn, caught up
+        (the row shows nothing newer, so it leaves the badge) or not, until one applies."""
         values = {
             ":seq": items.n(message.seq or 0),
             ":sk": s(message.sk),
             ":at": s(keys.format_timestamp(message.created_at)),
         }
-        for caught_up in (True, False):
+        for caught_up in forms:
             update = f"SET {items.READ_SEQ} = :seq, {items.READ_SK} = :sk, {items.READ_AT} = :at"
             condition = f"{items.EXISTS} AND {items.READ_SEQ} < :seq"
             if caught_up:

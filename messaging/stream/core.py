@@ -11,7 +11,7 @@ and needs no ordering from its caller.
 For the same reason a batch's new messages of one conversation need not each move the
 rows: the newest carries every member's row forward, and each other sender's own newest
 moves that sender's read position (they have read up to what they sent). A burst of 50
-messages into a pair then costs 2 or 3 updates, not 100.
+messages into a pair then costs 2 updates (3 when both wrote), not 100.
 
 A MODIFY of a message item is an edit or a deletion (its version moved): every member's
 preview follows it when the row shows that message (`inbox_previews_follow`), forward in
