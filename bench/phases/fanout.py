@@ -65,8 +65,8 @@ def lambda_cost(*, url, stack, meter: Meter, pairs, groups, per_pair: int) -> di
     paused, the sends' stream records (everything the stream took meanwhile, as the
     event source mapping would deliver it) handed to `lambda_handler.handler` in this
     process in batches of LAMBDA_BATCH_SIZE, metered like the app's requests. Each
-    recipient's inbox must then show its pair's last message. The worker resumes afterwards; its
-    replay of those records changes nothing (conditional writes)."""
+    recipient's inbox must then show its pair's last message. The worker resumes
+    afterwards; its replay of those records changes nothing (conditional writes)."""
     reader = StreamReader(stack.env["MESSAGING_TABLE"])
     arn = reader.stream_arn()
     bodies = []
@@ -79,14 +79,7 @@ def lambda_cost(*, url, stack, meter: Meter, pairs, groups, per_pair: int) -> di
             for sender, recipient in pairs:
                 for index in range(per_pair):
                     body = f"via lambda {index} {uuid.uuid4().hex[:8]}"
-                    response = session.post(
-                        url + "/api/messages",
-                        json={"message": body, "message_group_uuid": groups[sender.handle]},
-                        headers=load.token_headers(sender.token),
-                        timeout=10,
-                    )
-                    if response.status_code != 201:
-                        raise RuntimeError(f"send answered {response.status_code}")
+                    _send(session, url, sender, groups[sender.handle], body)
                     bodies.append((recipient, body))
         records = _records_until(reader, iterators, count=len(bodies))
         batches = [
@@ -152,14 +145,7 @@ def _lag_run(*, url, pairs, groups, sends: int, timeout: float) -> dict:
         with requests.Session() as session:
             for index in range(sends):
                 body = f"fan-out {index} {uuid.uuid4().hex[:8]}"
-                response = session.post(
-                    url + "/api/messages",
-                    json={"message": body, "message_group_uuid": groups[sender.handle]},
-                    headers=load.token_headers(sender.token),
-                    timeout=10,
-                )
-                if response.status_code != 201:
-                    raise RuntimeError(f"send answered {response.status_code}")
+                _send(session, url, sender, groups[sender.handle], body)
                 created = time.perf_counter()
                 seen = _wait_visible(session, url, recipient, body, timeout)
                 with lock:
@@ -182,6 +168,18 @@ def _lag_run(*, url, pairs, groups, sends: int, timeout: float) -> dict:
         "p95_ms": round(quantiles[94], 1) if quantiles else None,
         "max_ms": round(max(lags), 1) if lags else None,
     }
+
+
+def _send(session, url: str, sender: Person, group_uuid: str, body: str) -> None:
+    """One reply through the API; anything but a 201 ends the run."""
+    response = session.post(
+        url + "/api/messages",
+        json={"message": body, "message_group_uuid": group_uuid},
+        headers=load.token_headers(sender.token),
+        timeout=10,
+    )
+    if response.status_code != 201:
+        raise RuntimeError(f"send answered {response.status_code}")
 
 
 POLL_INTERVAL = 0.01

@@ -81,21 +81,15 @@ def page_scale(
             cached = measured(call, meter=meter, expect=200, label=path, rows=page_rows)
             case[label] = {"size": size, "path": path, **cost, "cached": cached}
         samplers = {
-            f"ours_{label}": load.wrk_sampler(
-                url=uncached_url + sides[label][2],
+            f"{side}_{label}": load.wrk_sampler(
+                url=base + sides[label][2],
                 headers=load.session_headers(sessions[label]),
                 seconds=seconds,
                 c=1,
             )
+            for side, base in (("ours", uncached_url), ("cached", cached_url))
             for label in LABELS
         }
-        for label in LABELS:
-            samplers[f"cached_{label}"] = load.wrk_sampler(
-                url=cached_url + sides[label][2],
-                headers=load.session_headers(sessions[label]),
-                seconds=seconds,
-                c=1,
-            )
         if peer is not None:
             for label in LABELS:
                 side = peer[kind][label]
